@@ -1,0 +1,64 @@
+# The secretaries' course platform. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install messages migrate static seed run test test-sqlite test-postgres lint format bench
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the pinned requirements
+
+messages: install ## Compile the translations (.po -> .mo)
+	$(MANAGE) compilemessages --ignore=.venv -v0
+
+migrate: install ## Apply database migrations
+	$(MANAGE) migrate --noinput -v1
+
+static: install ## Collect static files for whitenoise
+	$(MANAGE) collectstatic --noinput -v0
+
+seed: migrate ## Load the demo course, regions and users (idempotent)
+	$(MANAGE) seed_demo_content
+
+run: messages migrate static seed ## Set up everything and serve the demo at http://127.0.0.1:8000/
+	$(MANAGE) seed_demo_content --logins-only
+	@echo "Serving at http://$(HOST):$(PORT)/ (Ctrl+C stops)"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: install ## ruff check, ruff format --check, Django checks, missing migrations
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) check
+	DJANGO_SETTINGS_MODULE=school.settings.test $(MANAGE) makemigrations --check --dry-run --noinput
+
+format: install ## Format and fix with ruff
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint messages test-sqlite test-postgres ## The whole suite: lint, SQLite, then PostgreSQL when it answers
+
+test-sqlite: install
+	$(VENV)/bin/pytest
+
+test-postgres: install
+	@if $(PY) -c "import psycopg, sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "PostgreSQL answers: running the suite on it"; \
+		DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest; \
+	else \
+		echo "PostgreSQL does not answer at $(PG_URL): suite ran on SQLite only"; \
+	fi

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProgressConfig(AppConfig):
+    # Progress rows grow as learners x lessons: 64-bit keys from the start.
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "progress"
+    verbose_name = _("Progress")

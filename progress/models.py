@@ -1,0 +1,1 @@
+"""Per-learner state: enrolments, lesson completions, quiz attempts, mentorships."""
