@@ -1,0 +1,29 @@
+from django import template
+
+from wagtail.models import Site
+
+
+register = template.Library()
+
+
+def breadcrumb_pages(page):
+    """The page's ancestors below the tree root: home first, the page's parent last."""
+    return list(page.get_ancestors().filter(depth__gt=1)) if page and page.depth > 2 else []
+
+
+@register.inclusion_tag("tags/breadcrumbs.html", takes_context=True)
+def breadcrumbs(context, page=None):
+    page = page or context.get("page")
+    return {"ancestors": breadcrumb_pages(page), "page": page, "request": context.get("request")}
+
+
+@register.simple_tag(takes_context=True)
+def site_root(context):
+    """The root page of the current site (the home page), cached per request."""
+    request = context.get("request")
+    if request is None:
+        return None
+    if not hasattr(request, "_site_root_page"):
+        site = Site.find_for_request(request)
+        request._site_root_page = site.root_page if site else None
+    return request._site_root_page
