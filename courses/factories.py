@@ -88,6 +88,7 @@ class QuizPageFactory(wagtail_factories.PageFactory):
 class QuizQuestionFactory(DjangoModelFactory):
     page = factory.SubFactory(QuizPageFactory)
     text = factory.Sequence(lambda n: f"Вопрос {n}?")
+    sort_order = factory.Sequence(int)
     kind = QuizQuestion.Kind.SINGLE
     explanation = "Так сказано в уроке."
 
@@ -98,6 +99,7 @@ class QuizQuestionFactory(DjangoModelFactory):
 class QuizChoiceFactory(DjangoModelFactory):
     question = factory.SubFactory(QuizQuestionFactory)
     text = factory.Sequence(lambda n: f"Вариант {n}")
+    sort_order = factory.Sequence(int)
     is_correct = False
 
     class Meta:
@@ -135,6 +137,7 @@ class CaseStudyPageFactory(wagtail_factories.PageFactory):
 
     class Meta:
         model = CaseStudyPage
+        skip_postgeneration_save = True
 
     @factory.post_generation
     def topics(self, create, extracted, **kwargs):

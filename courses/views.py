@@ -1,3 +1,5 @@
+import re
+
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 
@@ -11,9 +13,14 @@ RESULTS_PER_PAGE = 10
 MAX_QUERY_LENGTH = 200
 
 
+def clean_search_query(raw):
+    """Lower-case words only: quotes, symbols and upper-case AND/OR/NOT are full-text syntax to the backends."""
+    return " ".join(re.sub(r"[\W_]+", " ", raw[:MAX_QUERY_LENGTH]).lower().split())
+
+
 def search(request):
     """Site search over courses, lessons and case studies that anyone may see."""
-    query = request.GET.get("query", "").strip()[:MAX_QUERY_LENGTH]
+    query = clean_search_query(request.GET.get("query", ""))
     results_page = None
     if query:
         results = Page.objects.live().public().type(*SEARCHABLE_PAGE_TYPES).search(query)

@@ -35,3 +35,4 @@ class UserFactory(DjangoModelFactory):
         model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
+

@@ -1,0 +1,66 @@
+from types import SimpleNamespace
+
+import pytest
+
+from wagtail.models import Page, Site
+
+from courses.factories import (
+    CaseStudyIndexPageFactory,
+    CaseStudyPageFactory,
+    CourseIndexPageFactory,
+    CoursePageFactory,
+    LessonPageFactory,
+    ModulePageFactory,
+    quiz_with_questions,
+)
+from home.models import HomePage
+
+
+@pytest.fixture
+def home_page(db):
+    """The site's home page; the data migration makes it, a flushed transactional test database lacks it."""
+    home = HomePage.objects.first()
+    if home is None:
+        root = Page.get_first_root_node()
+        home = root.add_child(instance=HomePage(title="Школа секретаря", slug="home"))
+    Site.objects.update_or_create(is_default_site=True, defaults={"hostname": "localhost", "root_page": home})
+    return home
+
+
+@pytest.fixture
+def course_tree(home_page):
+    """A course of two modules: the first with two lessons and a quiz, the second with one lesson."""
+    course_index = CourseIndexPageFactory(parent=home_page)
+    course = CoursePageFactory(parent=course_index, title="Секретарь первичного отделения", slug="secretary")
+    module_one = ModulePageFactory(parent=course, title="Работа с обращениями", slug="requests")
+    lesson_one = LessonPageFactory(
+        parent=module_one,
+        title="Приём граждан",
+        slug="reception",
+        summary="Как организовать регулярный приём жителей.",
+        body=[
+            ("heading", "График приёма"),
+            ("paragraph", "<p>Приём проводится по графику, который знают жители.</p>"),
+            ("callout", {"kind": "tip", "title": "Совет", "text": "<p>Записывайте каждое обращение.</p>"}),
+            ("task", {"title": "Составьте график", "instructions": "<p>На квартал вперёд.</p>", "estimated_minutes": 20}),
+        ],
+    )
+    lesson_two = LessonPageFactory(parent=module_one, title="Наказы избирателей", slug="mandates")
+    quiz = quiz_with_questions(parent=module_one, title="Проверка знаний", slug="requests-test", questions=5)
+    module_two = ModulePageFactory(parent=course, title="Создание ТОС", slug="tos")
+    lesson_three = LessonPageFactory(parent=module_two, title="Что такое ТОС", slug="what-is-tos")
+    case_index = CaseStudyIndexPageFactory(parent=home_page)
+    case_study = CaseStudyPageFactory(parent=case_index, title="Двор без ям", slug="yard")
+    return SimpleNamespace(
+        home=home_page,
+        course_index=course_index,
+        course=course,
+        module_one=module_one,
+        module_two=module_two,
+        lesson_one=lesson_one,
+        lesson_two=lesson_two,
+        lesson_three=lesson_three,
+        quiz=quiz,
+        case_index=case_index,
+        case_study=case_study,
+    )
