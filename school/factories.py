@@ -35,4 +35,3 @@ class UserFactory(DjangoModelFactory):
         model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
-

@@ -1,6 +1,7 @@
 """Site-wide behaviour: health check, language, the custom user."""
 
 import pytest
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
