@@ -42,7 +42,10 @@ def course_tree(home_page):
             ("heading", "График приёма"),
             ("paragraph", "<p>Приём проводится по графику, который знают жители.</p>"),
             ("callout", {"kind": "tip", "title": "Совет", "text": "<p>Записывайте каждое обращение.</p>"}),
-            ("task", {"title": "Составьте график", "instructions": "<p>На квартал вперёд.</p>", "estimated_minutes": 20}),
+            (
+                "task",
+                {"title": "Составьте график", "instructions": "<p>На квартал вперёд.</p>", "estimated_minutes": 20},
+            ),
         ],
     )
     lesson_two = LessonPageFactory(parent=module_one, title="Наказы избирателей", slug="mandates")

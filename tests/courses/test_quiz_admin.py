@@ -1,6 +1,7 @@
 """Editors cannot publish a quiz that learners could not pass or that has an impossible pass mark."""
 
 import pytest
+
 from django.urls import reverse
 from django.utils import translation
 

@@ -1,6 +1,7 @@
 """Site search finds live, public lessons and case studies, and nothing else."""
 
 import pytest
+
 from django.db import connection
 from django.urls import reverse
 

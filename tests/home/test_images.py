@@ -3,9 +3,10 @@
 import io
 
 import pytest
+from PIL import Image as PILImage
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image as PILImage
 
 from wagtail.images import get_image_model
 
