@@ -279,6 +279,12 @@ class QuizPage(CourseItemMixin, BasePage):
         verbose_name = _("quiz")
         verbose_name_plural = _("quizzes")
 
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # Two queries for all questions and their choices, however long the quiz.
+        context["questions"] = self.questions.prefetch_related("choices")
+        return context
+
 
 class QuizQuestion(Orderable, ClusterableModel):
     class Kind(models.TextChoices):
