@@ -1,8 +1,9 @@
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
 from courses.factories import (
     CaseStudyIndexPageFactory,
@@ -21,7 +22,8 @@ def home_page(db):
     """The site's home page; the data migration makes it, a flushed transactional test database lacks it."""
     home = HomePage.objects.first()
     if home is None:
-        root = Page.get_first_root_node()
+        Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
         home = root.add_child(instance=HomePage(title="Школа секретаря", slug="home"))
     Site.objects.update_or_create(is_default_site=True, defaults={"hostname": "localhost", "root_page": home})
     return home

@@ -1,0 +1,284 @@
+"""seed_demo_content builds the whole demo once, published; running it again duplicates nothing."""
+
+from io import StringIO
+
+import pytest
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from wagtail.models import Page, Revision, Site
+
+from courses import demo_data
+from courses.management.commands.seed_demo_content import (
+    COORDINATORS_GROUP,
+    DEMO_PASSWORD,
+    DEMO_USERNAMES,
+    MENTORS_GROUP,
+    check_quiz_data,
+)
+from courses.models import (
+    CaseStudyPage,
+    CoursePage,
+    LessonPage,
+    ModulePage,
+    QuizChoice,
+    QuizPage,
+    QuizQuestion,
+    Topic,
+    quiz_question_errors,
+)
+from home.models import HomePage
+from school.models import Branch, Region
+
+
+pytestmark = pytest.mark.django_db
+
+LEARNERS = ["learner", "learner2", "learner3", "learner4", "learner5", "learner6"]
+COUNTED_MODELS = [Page, QuizQuestion, QuizChoice, get_user_model(), Group, Region, Branch, Topic, Revision]
+
+
+def seed(*options):
+    output = StringIO()
+    call_command("seed_demo_content", *options, stdout=output)
+    return output.getvalue()
+
+
+def row_counts():
+    return {model.__name__: model.objects.count() for model in COUNTED_MODELS}
+
+
+def demo_course():
+    return CoursePage.objects.get(slug=demo_data.COURSE["slug"])
+
+
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker):
+    """The demo seeded once per test class and rolled back after it: seeding takes seconds."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.usefixtures("demo")
+class DemoContentTests:
+    def test_course_has_the_modules_lessons_and_quizzes_of_a_real_course(self):
+        """The demo course has at least 5 modules, 15 lessons and 4 quizzes."""
+        course = demo_course()
+        assert ModulePage.objects.child_of(course).count() >= 5
+        assert LessonPage.objects.descendant_of(course).count() >= 15
+        assert QuizPage.objects.descendant_of(course).count() >= 4
+
+    def test_course_follows_the_demo_data(self):
+        """Title, module order and the sequential flag come from demo_data.COURSE."""
+        course = demo_course()
+        assert course.title == demo_data.COURSE["title"]
+        assert course.is_sequential is demo_data.COURSE["modules_in_order"]
+        modules = ModulePage.objects.child_of(course).order_by("path")
+        assert [module.slug for module in modules] == [module["slug"] for module in demo_data.COURSE["modules"]]
+
+    def test_module_items_keep_their_order_and_type(self):
+        """Each module holds its lessons and quizzes in the order the demo data lists them."""
+        course = demo_course()
+        for module_data in demo_data.COURSE["modules"]:
+            module = ModulePage.objects.child_of(course).get(slug=module_data["slug"])
+            items = module.get_children().order_by("path").specific()
+            assert [(type(item).__name__, item.slug) for item in items] == [
+                ("LessonPage" if item["type"] == "lesson" else "QuizPage", item["slug"])
+                for item in module_data["items"]
+            ]
+
+    def test_lesson_has_its_body_blocks_and_takeaways(self):
+        """A lesson's body has the demo blocks in order; key takeaways are one per line."""
+        lesson_data = next(
+            item for module in demo_data.COURSE["modules"] for item in module["items"] if item["type"] == "lesson"
+        )
+        lesson = LessonPage.objects.get(slug=lesson_data["slug"])
+        assert [block.block_type for block in lesson.body] == [block_type for block_type, _ in lesson_data["body"]]
+        assert lesson.key_takeaway_list == lesson_data["key_takeaways"]
+        assert lesson.estimated_minutes == lesson_data["estimated_minutes"]
+
+    def test_every_quiz_has_five_answerable_questions(self):
+        """Each quiz has at least 5 questions and each passes the editor-side rule."""
+        for quiz in QuizPage.objects.descendant_of(demo_course()):
+            questions = quiz.questions.prefetch_related("choices")
+            assert len(questions) >= 5, quiz.slug
+            for question in questions:
+                flags = [choice.is_correct for choice in question.choices.all()]
+                assert quiz_question_errors(kind=question.kind, correct_flags=flags) == [], question.text
+
+    def test_quiz_rules_are_the_demo_defaults(self):
+        """Quizzes show answers after passing and are not shuffled."""
+        quizzes = QuizPage.objects.descendant_of(demo_course())
+        assert {quiz.show_answers for quiz in quizzes} == {QuizPage.ShowAnswers.AFTER_PASSING}
+        assert {quiz.is_shuffled for quiz in quizzes} == {False}
+
+    def test_live_quiz_and_its_published_revision_hold_questions_and_choices(self):
+        """The live quiz rows and the revision that was published both carry every question and choice, in order."""
+        for module_data in demo_data.COURSE["modules"]:
+            for quiz_data in (item for item in module_data["items"] if item["type"] == "quiz"):
+                quiz = QuizPage.objects.live().get(slug=quiz_data["slug"])
+                expected = [
+                    (question["text"], question["kind"], [tuple(choice) for choice in question["choices"]])
+                    for question in quiz_data["questions"]
+                ]
+                assert quiz.questions.count() == len(quiz_data["questions"])
+                in_rows = [
+                    (q.text, q.kind, [(c.text, c.is_correct) for c in q.choices.order_by("sort_order")])
+                    for q in quiz.questions.order_by("sort_order")
+                ]
+                assert in_rows == expected
+                assert quiz.live_revision_id == quiz.latest_revision_id
+                # The stored JSON itself: as_object() would fall back to the rows for a missing relation.
+                in_revision = [
+                    (q["text"], q["kind"], [(c["text"], c["is_correct"]) for c in q["choices"]])
+                    for q in quiz.live_revision.content["questions"]
+                ]
+                assert in_revision == expected
+
+    def test_case_studies_come_from_six_regions(self):
+        """At least 6 case studies from at least 6 regions, with their branch in their region and topics set."""
+        case_studies = CaseStudyPage.objects.filter(slug__in=[case["slug"] for case in demo_data.CASE_STUDIES])
+        assert case_studies.count() == len(demo_data.CASE_STUDIES) >= 6
+        assert case_studies.values("region").distinct().count() >= 6
+        for case_study in case_studies:
+            assert case_study.branch is None or case_study.branch.region_id == case_study.region_id
+            assert case_study.topics.exists(), case_study.slug
+
+    def test_every_demo_page_is_live_and_published(self):
+        """Every page under the home page is live with nothing unpublished."""
+        pages = Page.objects.descendant_of(HomePage.objects.get(), inclusive=True)
+        assert pages.count() > 1
+        assert not pages.filter(live=False).exists()
+        assert not pages.filter(has_unpublished_changes=True).exists()
+        assert not pages.filter(live_revision__isnull=True).exists()
+
+    def test_course_url_is_under_courses(self):
+        """The default site's root is the home page, so the course is at /courses/<course slug>/."""
+        assert Site.objects.get(is_default_site=True).root_page.specific_class is HomePage
+        assert demo_course().url == f"/courses/{demo_data.COURSE['slug']}/"
+        assert LessonPage.objects.first().url.startswith(f"/courses/{demo_data.COURSE['slug']}/")
+
+    def test_home_page_gets_a_russian_hero(self):
+        """The home page's hero is filled in on the first run."""
+        home = HomePage.objects.get()
+        assert home.hero_title
+        assert home.summary
+
+    def test_regions_branches_and_topics_come_from_demo_data(self):
+        """Every demo region, branch and topic is in the database."""
+        assert set(Region.objects.values_list("code", flat=True)) >= {region["code"] for region in demo_data.REGIONS}
+        branches = set(Branch.objects.values_list("region__code", "number"))
+        assert branches >= {(branch["region"], branch["number"]) for branch in demo_data.BRANCHES}
+        assert set(Topic.objects.values_list("slug", flat=True)) >= {topic["slug"] for topic in demo_data.TOPICS}
+
+    def test_demo_users_have_their_roles(self):
+        """admin is a superuser; editor is staff in Editors and Moderators; mentor and coordinator have groups."""
+        users = get_user_model().objects.in_bulk(DEMO_USERNAMES, field_name="username")
+        assert users["admin"].is_superuser and users["admin"].is_staff
+        assert users["editor"].is_staff and not users["editor"].is_superuser
+        assert set(users["editor"].groups.values_list("name", flat=True)) == {"Editors", "Moderators"}
+        assert users["editor"].has_perm("wagtailadmin.access_admin")
+        assert list(users["mentor"].groups.values_list("name", flat=True)) == [MENTORS_GROUP]
+        assert list(users["coordinator"].groups.values_list("name", flat=True)) == [COORDINATORS_GROUP]
+        assert users["coordinator"].region.code == demo_data.REGIONS[0]["code"]
+
+    def test_learners_are_secretaries_spread_over_regions(self):
+        """Each learner has a Russian full name, a region and a branch of that region; they are in several regions."""
+        learners = get_user_model().objects.filter(username__in=LEARNERS).select_related("branch")
+        assert len(learners) == len(LEARNERS)
+        for learner in learners:
+            assert learner.full_name
+            assert not learner.is_staff
+            assert learner.branch is not None and learner.branch.region_id == learner.region_id
+        assert len({learner.region_id for learner in learners}) == min(len(LEARNERS), len(demo_data.REGIONS))
+
+    def test_every_demo_user_logs_in_with_the_demo_password(self):
+        """All demo users were created with the printed demo password."""
+        for user in get_user_model().objects.filter(username__in=DEMO_USERNAMES):
+            assert user.check_password(DEMO_PASSWORD), user.username
+
+    def test_editor_can_open_the_wagtail_admin(self, client):
+        """The editor logs in with the demo password and gets the Wagtail dashboard."""
+        assert client.login(username="editor", password=DEMO_PASSWORD)
+        assert client.get("/admin/").status_code == 200
+
+    def test_output_has_the_summary_and_the_logins(self, demo):
+        """The full seed ends with the counts and the logins table."""
+        for username in DEMO_USERNAMES:
+            assert username in demo
+        assert DEMO_PASSWORD in demo
+        assert "lessons" in demo
+
+
+@pytest.mark.usefixtures("demo")
+class SeedRerunTests:
+    def test_second_run_creates_nothing(self):
+        """A second run (a second `make run`) adds no page, question, choice, user, group, region, topic or revision."""
+        before = row_counts()
+        output = seed()
+        assert row_counts() == before
+        assert "Nothing new" in output
+
+    def test_second_run_keeps_what_people_changed(self):
+        """A changed password and an edited lesson survive a second run."""
+        learner = get_user_model().objects.get(username="learner")
+        learner.set_password("a-new-secret-1")
+        learner.save()
+        lesson = LessonPage.objects.first()
+        lesson.title = "Отредактировано"
+        lesson.save_revision().publish()
+        seed()
+        learner.refresh_from_db()
+        lesson.refresh_from_db()
+        assert learner.check_password("a-new-secret-1")
+        assert lesson.title == "Отредактировано"
+
+    def test_force_rebuilds_the_demo_pages_without_duplicates(self):
+        """--force replaces the demo course and case studies with new pages, no more and no fewer."""
+        course_id = demo_course().pk
+        before = row_counts()
+        seed("--force")
+        after = row_counts()
+        for model in ("Page", "QuizQuestion", "QuizChoice", "User", "Region", "Branch", "Topic"):
+            assert after[model] == before[model], model
+        assert demo_course().pk != course_id
+        assert not Page.objects.filter(live=False).exists()
+
+
+class LoginsOnlyTests:
+    def test_logins_only_prints_every_demo_login_and_creates_nothing(self):
+        """On a database without the demo, --logins-only prints the table and writes no row."""
+        before = row_counts()
+        output = seed("--logins-only")
+        assert row_counts() == before
+        for username in DEMO_USERNAMES:
+            assert username in output
+        assert DEMO_PASSWORD in output
+        assert "/admin/" in output
+
+
+class QuizDataCheckTests:
+    def test_single_choice_question_with_two_right_answers_is_refused(self):
+        """Bad demo quiz data stops the command with the quiz and question named."""
+        course = {
+            "modules": [
+                {
+                    "items": [
+                        {
+                            "type": "quiz",
+                            "slug": "broken-quiz",
+                            "questions": [{"kind": "single", "choices": [("Да", True), ("Тоже да", True)]}],
+                        }
+                    ]
+                }
+            ]
+        }
+        with pytest.raises(CommandError, match="broken-quiz"):
+            check_quiz_data(course=course)
+
+    def test_the_shipped_demo_quizzes_pass_the_check(self):
+        """The quiz data in courses/demo_data.py is accepted as it is."""
+        check_quiz_data(course=demo_data.COURSE)
