@@ -36,6 +36,7 @@ class TopicFactory(DjangoModelFactory):
 class CourseIndexPageFactory(wagtail_factories.PageFactory):
     title = "Курсы"
     slug = "courses"
+    show_in_menus = True
     parent = factory.LazyFunction(home_page)
 
     class Meta:
@@ -119,6 +120,7 @@ def quiz_with_questions(*, questions=5, choices=4, **quiz_kwargs):
 class CaseStudyIndexPageFactory(wagtail_factories.PageFactory):
     title = "Лучшие практики"
     slug = "practices"
+    show_in_menus = True
     parent = factory.LazyFunction(home_page)
 
     class Meta:

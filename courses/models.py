@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -11,6 +12,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
+from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
@@ -47,6 +49,11 @@ class Topic(index.Indexed, models.Model):
         return self.name
 
 
+def listing_images():
+    """Card images with all their renditions: two queries for a whole listing."""
+    return Prefetch("image", queryset=get_image_model().objects.prefetch_renditions())
+
+
 class CourseIndexPage(BasePage):
     intro = RichTextField(_("introduction"), blank=True)
 
@@ -60,7 +67,7 @@ class CourseIndexPage(BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["courses"] = CoursePage.objects.live().public().child_of(self).select_related("image")
+        context["courses"] = CoursePage.objects.live().public().child_of(self).prefetch_related(listing_images())
         return context
 
 
@@ -137,6 +144,9 @@ class ModulePage(BasePage):
 class CourseItemMixin(models.Model):
     """What lessons and quizzes share: they are items of a module that a learner takes."""
 
+    # "lesson" or "quiz": lets templates tell outline items apart without a query.
+    item_kind = None
+
     is_required = models.BooleanField(
         _("required"), default=True, help_text=_("Required items count towards course completion.")
     )
@@ -156,6 +166,8 @@ class CourseItemMixin(models.Model):
 
 
 class LessonPage(CourseItemMixin, BasePage):
+    item_kind = "lesson"
+
     body = StreamField(LessonStreamBlock(), verbose_name=_("body"))
     estimated_minutes = models.PositiveSmallIntegerField(
         _("estimated minutes"), null=True, blank=True, validators=[MinValueValidator(1)]
@@ -235,6 +247,8 @@ class QuizPage(CourseItemMixin, BasePage):
         NEVER = "never", _("Never")
         AFTER_EACH_ATTEMPT = "after_each_attempt", _("After each attempt")
         AFTER_PASSING = "after_passing", _("After passing")
+
+    item_kind = "quiz"
 
     intro = RichTextField(_("introduction"), blank=True)
     pass_mark = models.PositiveSmallIntegerField(
@@ -347,8 +361,8 @@ class CaseStudyIndexPage(BasePage):
             CaseStudyPage.objects.live()
             .public()
             .child_of(self)
-            .select_related("region", "branch", "image")
-            .prefetch_related("topics")
+            .select_related("region", "branch")
+            .prefetch_related("topics", listing_images())
             .order_by("-first_published_at")
         )
         topic = Topic.objects.filter(slug=request.GET.get("topic", "")).first()

@@ -1,6 +1,7 @@
 from types import SimpleNamespace
 
 import pytest
+
 from django.conf import settings
 
 from wagtail.models import Locale, Page, Site

@@ -1,6 +1,6 @@
 from django import template
 
-from ..models import CaseStudyPage, CoursePage
+from ..models import CaseStudyPage, CoursePage, listing_images
 
 
 register = template.Library()
@@ -11,7 +11,7 @@ FEATURED_COURSES = 6
 
 @register.inclusion_tag("tags/course_cards.html", takes_context=True)
 def featured_courses(context):
-    courses = CoursePage.objects.live().public().select_related("image").order_by("path")[:FEATURED_COURSES]
+    courses = CoursePage.objects.live().public().prefetch_related(listing_images()).order_by("path")[:FEATURED_COURSES]
     return {"courses": courses, "request": context.get("request")}
 
 
@@ -20,7 +20,8 @@ def latest_case_studies(context):
     case_studies = (
         CaseStudyPage.objects.live()
         .public()
-        .select_related("region", "branch", "image")
+        .select_related("region", "branch")
+        .prefetch_related(listing_images())
         .order_by("-first_published_at")[:LATEST_CASE_STUDIES]
     )
     return {"case_studies": case_studies, "request": context.get("request")}

@@ -18,6 +18,18 @@ def breadcrumbs(context, page=None):
 
 
 @register.simple_tag(takes_context=True)
+def primary_navigation(context):
+    """Live children of the site's home page marked "show in menus": one query, once per request."""
+    request = context.get("request")
+    if request is None:
+        return []
+    if not hasattr(request, "_primary_navigation"):
+        root = site_root(context)
+        request._primary_navigation = list(root.get_children().live().in_menu()) if root else []
+    return request._primary_navigation
+
+
+@register.simple_tag(takes_context=True)
 def site_root(context):
     """The root page of the current site (the home page), cached per request."""
     request = context.get("request")
