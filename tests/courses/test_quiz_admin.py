@@ -170,3 +170,11 @@ class QuizQuestionRuleTests:
 
     def test_a_question_needs_two_choices(self):
         assert quiz_question_errors(kind="single", correct_flags=[True]) == [QUESTION_NEEDS_TWO_CHOICES]
+
+
+@pytest.mark.django_db
+def test_editors_see_russian_labels_and_help_texts(admin_client, course_tree):
+    """The quiz editor speaks Russian: our field labels and help texts come from the Russian catalogue."""
+    html = admin_client.get(reverse("wagtailadmin_pages:edit", args=[course_tree.quiz.pk])).content.decode()
+    assert "Проходной балл, %" in html
+    assert "Доля баллов (от 0 до 100), необходимая для сдачи теста." in html

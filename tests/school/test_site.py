@@ -28,6 +28,7 @@ def test_interface_is_russian_by_default_even_for_an_english_browser(client, cou
     assert response.status_code == 200
     assert response.headers["Content-Language"] == "ru"
     assert '<html lang="ru"' in response.content.decode()
+    assert "Войти" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -38,6 +39,7 @@ def test_english_is_available_through_the_language_switcher(client, course_tree)
     response = client.get(course_tree.course.url)
     assert response.headers["Content-Language"] == "en"
     assert '<html lang="en"' in response.content.decode()
+    assert "Log in" in response.content.decode()
 
 
 @pytest.mark.django_db

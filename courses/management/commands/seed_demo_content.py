@@ -22,6 +22,8 @@ from django.utils.functional import cached_property
 from django.utils.html import escape, strip_tags
 from django.utils.text import Truncator
 
+from wagtail.models import Site
+
 from courses import demo_data
 from courses.models import (
     CaseStudyIndexPage,
@@ -71,6 +73,7 @@ HOME_HERO = {
     ),
     "summary": "Учитесь в своём темпе, проверяйте себя тестами и перенимайте опыт секретарей со всей страны.",
 }
+SITE_NAME = "Школа секретаря"
 COURSE_INDEX = {
     "title": "Курсы",
     "slug": COURSE_INDEX_SLUG,
@@ -376,6 +379,7 @@ class Command(BaseCommand):
             self.child_page(case_study_index, self.build_case_study(case_data))
 
     def fill_home_page(self, home):
+        Site.objects.filter(root_page=home, site_name="").update(site_name=SITE_NAME)
         # Only on the first run: after that the hero belongs to the editors.
         if home.hero_title:
             return
