@@ -205,6 +205,13 @@ class DemoContentTests:
         assert client.login(username="editor", password=DEMO_PASSWORD)
         assert client.get("/admin/").status_code == 200
 
+    def test_editor_can_add_a_topic(self, client):
+        """Editors curate topics: the snippet's add form opens and saves."""
+        assert client.login(username="editor", password=DEMO_PASSWORD)
+        response = client.post("/admin/snippets/courses/topic/add/", {"name": "Молодёжь", "slug": "youth"})
+        assert response.status_code == 302
+        assert Topic.objects.filter(slug="youth").exists()
+
     def test_output_has_the_summary_and_the_logins(self, demo):
         """The full seed ends with the counts and the logins table."""
         for username in DEMO_USERNAMES:

@@ -12,7 +12,7 @@ from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -320,6 +320,10 @@ class Command(BaseCommand):
             if group is None:
                 raise CommandError(f'The group "{name}" that Wagtail\'s migrations create is missing.')
             groups[name] = group
+        # Editors curate the topics that case studies are tagged with.
+        groups[EDITORS_GROUP].permissions.add(
+            *Permission.objects.filter(content_type__app_label="courses", content_type__model="topic")
+        )
         return groups
 
     def places_of_users(self):
