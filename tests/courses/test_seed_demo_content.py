@@ -116,12 +116,12 @@ class DemoContentTests:
         assert {quiz.is_shuffled for quiz in quizzes} == {False}
 
     def test_live_quiz_and_its_published_revision_hold_questions_and_choices(self):
-        """The live quiz rows and the revision that was published both carry every question and choice, in order."""
+        """The live quiz rows and the published revision carry every question in order and every choice (shuffled)."""
         for module_data in demo_data.COURSE["modules"]:
             for quiz_data in (item for item in module_data["items"] if item["type"] == "quiz"):
                 quiz = QuizPage.objects.live().get(slug=quiz_data["slug"])
                 expected = [
-                    (question["text"], question["kind"], [tuple(choice) for choice in question["choices"]])
+                    (question["text"], question["kind"], sorted(tuple(choice) for choice in question["choices"]))
                     for question in quiz_data["questions"]
                 ]
                 assert quiz.questions.count() == len(quiz_data["questions"])
@@ -129,14 +129,14 @@ class DemoContentTests:
                     (q.text, q.kind, [(c.text, c.is_correct) for c in q.choices.order_by("sort_order")])
                     for q in quiz.questions.order_by("sort_order")
                 ]
-                assert in_rows == expected
+                assert [(text, kind, sorted(choices)) for text, kind, choices in in_rows] == expected
                 assert quiz.live_revision_id == quiz.latest_revision_id
                 # The stored JSON itself: as_object() would fall back to the rows for a missing relation.
                 in_revision = [
                     (q["text"], q["kind"], [(c["text"], c["is_correct"]) for c in q["choices"]])
                     for q in quiz.live_revision.content["questions"]
                 ]
-                assert in_revision == expected
+                assert in_revision == in_rows
 
     def test_case_studies_come_from_six_regions(self):
         """At least 6 case studies from at least 6 regions, with their branch in their region and topics set."""
@@ -204,6 +204,12 @@ class DemoContentTests:
         """The editor logs in with the demo password and gets the Wagtail dashboard."""
         assert client.login(username="editor", password=DEMO_PASSWORD)
         assert client.get("/admin/").status_code == 200
+
+    def test_correct_choices_are_not_always_first(self):
+        """Stored choice order is shuffled, so "always answer the first" does not pass a demo quiz."""
+        first_choices = [question.choices.order_by("sort_order").first() for question in QuizQuestion.objects.all()]
+        correct_first = sum(choice.is_correct for choice in first_choices)
+        assert 0 < correct_first < len(first_choices) * 0.6
 
     def test_editor_can_add_a_topic(self, client):
         """Editors curate topics: the snippet's add form opens and saves."""

@@ -6,6 +6,7 @@ second run changes nothing. Progress-side rows (mentorships) are progress's own 
 `seed_demo_mentorships`, because courses never imports progress.
 """
 
+import random
 from collections import Counter
 from dataclasses import dataclass
 from io import StringIO
@@ -206,6 +207,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=42,
+            help="Seed of the order in which each question's choices are stored (the same seed, the same order).",
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--force",
@@ -218,8 +225,10 @@ class Command(BaseCommand):
             help="Only print the demo logins; change nothing.",
         )
 
-    def handle(self, *args, force=False, logins_only=False, verbosity=1, **options):
+    def handle(self, *args, force=False, logins_only=False, seed=42, verbosity=1, **options):
         self.verbosity = verbosity
+        # The data lists right answers first; stored that way, "always pick the first" would pass.
+        self.random = random.Random(seed)  # noqa: S311 - an order of choices, not a secret
         if logins_only:
             self.print_logins()
             return
@@ -454,12 +463,17 @@ class Command(BaseCommand):
                     sort_order=position,
                     choices=[
                         QuizChoice(text=text, is_correct=is_correct, sort_order=choice_position)
-                        for choice_position, (text, is_correct) in enumerate(question["choices"])
+                        for choice_position, (text, is_correct) in enumerate(self.shuffled(question["choices"]))
                     ],
                 )
                 for position, question in enumerate(data["questions"])
             ],
         )
+
+    def shuffled(self, items):
+        items = list(items)
+        self.random.shuffle(items)
+        return items
 
     def build_case_study(self, data):
         region = self.region(data["region"])
