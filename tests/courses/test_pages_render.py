@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import wagtail_factories
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -137,3 +138,18 @@ def test_quiz_page_queries_do_not_grow_with_questions(client, course_tree, djang
     short_count = _queries(client, course_tree.quiz.url)
     with django_assert_max_num_queries(short_count):
         client.get(long_quiz.url)
+
+
+@pytest.mark.django_db
+def test_course_and_case_study_images_are_served_as_responsive_renditions(client, course_tree):
+    """Cards offer the browser several sizes and formats, made by Wagtail from the original upload."""
+    image = wagtail_factories.ImageFactory(title="Собрание жителей", file__width=1600, file__height=900)
+    course_tree.course.image = image
+    course_tree.course.save_revision().publish()
+    course_tree.case_study.image = image
+    course_tree.case_study.save_revision().publish()
+    for page in (course_tree.course_index, course_tree.case_index, course_tree.home):
+        html = _get(client, page)
+        assert "<picture" in html
+        assert 'type="image/webp"' in html
+        assert re.search(r'srcset="[^"]+400w, [^"]+800w"', html)
