@@ -115,7 +115,7 @@ class CoursePage(BasePage):
         from .outline import course_outline
 
         context = super().get_context(request, *args, **kwargs)
-        context["outline"] = course_outline(course=self)
+        context["outline"] = course_outline(course=self, request=request)
         return context
 
 
@@ -137,7 +137,7 @@ class ModulePage(BasePage):
         from .outline import outline_for_page
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(outline_for_page(self))
+        context.update(outline_for_page(self, request))
         return context
 
 
@@ -161,7 +161,7 @@ class CourseItemMixin(models.Model):
         from .outline import outline_for_page
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(outline_for_page(self))
+        context.update(outline_for_page(self, request))
         return context
 
 

@@ -3,6 +3,8 @@ lessons and quizzes. Built with a constant number of queries, whatever the cours
 
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from .models import CoursePage, LessonPage, ModulePage, QuizPage
 
 
@@ -46,25 +48,59 @@ class CourseOutline:
         return None, None
 
 
-def course_outline(*, course):
-    # Query 1: the live modules of the course.
-    modules = {module.path: OutlineModule(page=module) for module in ModulePage.objects.live().child_of(course)}
-    # Queries 2 and 3: the live lessons and quizzes below it, without their heavy bodies.
-    lessons = LessonPage.objects.live().descendant_of(course).defer_streamfields()
-    quizzes = QuizPage.objects.live().descendant_of(course)
+def course_outlines(*, courses):
+    """Outlines of several courses at once: still three queries, however many courses and items."""
+    courses = list(courses)
+    if not courses:
+        return {}
+    within = Q()
+    for course in courses:
+        within |= Q(path__startswith=course.path, depth__gt=course.depth)
+    modules = {
+        module.path: OutlineModule(page=module)
+        for module in ModulePage.objects.live().filter(within).filter(depth=courses[0].depth + 1)
+    }
+    lessons = LessonPage.objects.live().filter(within).defer_streamfields()
+    quizzes = QuizPage.objects.live().filter(within)
     for item in sorted([*lessons, *quizzes], key=lambda page: page.path):
         module = modules.get(item.path[: -item.steplen])
         if module is not None:
             module.items.append(item)
-    return CourseOutline(course=course, modules=sorted(modules.values(), key=lambda module: module.page.path))
+    outlines = {}
+    for course in courses:
+        course_modules = [module for path, module in sorted(modules.items()) if path.startswith(course.path)]
+        outlines[course.pk] = CourseOutline(course=course, modules=course_modules)
+    return outlines
 
 
-def outline_for_page(page):
-    """Template context for a module, lesson or quiz page: its course, outline and neighbours."""
+def course_outline(*, course, request=None):
+    """The outline of one course; computed once per request when a request is given."""
+    cache = getattr(request, "_course_outlines", None) if request is not None else None
+    if cache is not None and course.pk in cache:
+        return cache[course.pk]
+    outline = course_outlines(courses=[course])[course.pk]
+    if request is not None:
+        request._course_outlines = {**(cache or {}), course.pk: outline}
+    return outline
+
+
+def course_of(page, request=None):
+    """The course a module, lesson or quiz belongs to (one query, once per request)."""
+    cache = getattr(request, "_course_of", None) if request is not None else None
+    if cache is not None and page.pk in cache:
+        return cache[page.pk]
     course = CoursePage.objects.ancestor_of(page).first()
+    if request is not None:
+        request._course_of = {**(cache or {}), page.pk: course}
+    return course
+
+
+def outline_for_page(page, request=None):
+    """Template context for a module, lesson or quiz page: its course, outline and neighbours."""
+    course = course_of(page, request)
     if course is None:
         return {}
-    outline = course_outline(course=course)
+    outline = course_outline(course=course, request=request)
     previous_item, next_item = outline.neighbours(page)
     return {
         "course": course,
