@@ -1,6 +1,7 @@
 """Course content: the course tree, quizzes with their questions, and case studies."""
 
 from django import forms
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -156,6 +157,12 @@ class CourseItemMixin(models.Model):
 
     class Meta:
         abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        # Lessons and quizzes are for signed-in learners; the course landing page stays public.
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         from .outline import outline_for_page

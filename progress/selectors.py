@@ -1,0 +1,196 @@
+"""Progress figures: the one place that computes them. Every selector costs a constant number
+of queries, whatever the number of lessons, courses or attempts."""
+
+from dataclasses import dataclass, field
+
+from courses.outline import course_outline, course_outlines
+
+from .models import Enrolment, LessonCompletion, QuizAttempt
+
+
+@dataclass
+class ItemProgress:
+    page: object
+    is_done: bool
+    is_locked: bool
+
+    @property
+    def is_required(self):
+        return self.page.is_required
+
+
+@dataclass
+class ModuleProgress:
+    page: object
+    items: list[ItemProgress]
+    is_locked: bool
+
+    @property
+    def required(self):
+        return sum(1 for item in self.items if item.is_required)
+
+    @property
+    def done(self):
+        return sum(1 for item in self.items if item.is_required and item.is_done)
+
+    @property
+    def is_complete(self):
+        return self.done == self.required
+
+    @property
+    def percent(self):
+        return percent_of(self.done, self.required)
+
+
+@dataclass
+class CourseProgress:
+    course: object
+    outline: object
+    modules: list[ModuleProgress]
+    enrolment: Enrolment | None = None
+    _items: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self._items = {item.page.pk: item for module in self.modules for item in module.items}
+
+    @property
+    def required(self):
+        return sum(module.required for module in self.modules)
+
+    @property
+    def done(self):
+        return sum(module.done for module in self.modules)
+
+    @property
+    def percent(self):
+        return percent_of(self.done, self.required)
+
+    @property
+    def is_complete(self):
+        return self.required > 0 and self.done == self.required
+
+    @property
+    def next_item(self):
+        """The first required item not done yet in an open module, else any item not done yet."""
+        open_items = [item for module in self.modules if not module.is_locked for item in module.items]
+        for item in open_items:
+            if item.is_required and not item.is_done:
+                return item.page
+        for item in open_items:
+            if not item.is_done:
+                return item.page
+        return None
+
+    @property
+    def resume_item(self):
+        """Where "continue" leads: the next item to take, or the first item once everything is done."""
+        if self.next_item is not None:
+            return self.next_item
+        items = self.outline.items
+        return items[0] if items else None
+
+    def item(self, page):
+        return self._items.get(page.pk)
+
+    def module(self, page):
+        for module in self.modules:
+            if module.page.pk == page.pk:
+                return module
+        return None
+
+    def is_locked(self, page):
+        """A module, lesson or quiz of a locked module (only in courses taken in order)."""
+        item = self.item(page)
+        if item is not None:
+            return item.is_locked
+        module = self.module(page)
+        return module.is_locked if module is not None else False
+
+
+def percent_of(done, required):
+    return (done * 100) // required if required else 0
+
+
+def done_item_ids(*, learner, items):
+    """Ids of the lessons the learner completed and the quizzes they passed, among `items`: two queries."""
+    lesson_ids = [item.pk for item in items if item.item_kind == "lesson"]
+    quiz_ids = [item.pk for item in items if item.item_kind == "quiz"]
+    done = set()
+    if lesson_ids:
+        done.update(
+            LessonCompletion.objects.filter(learner=learner, lesson_id__in=lesson_ids).values_list(
+                "lesson_id", flat=True
+            )
+        )
+    if quiz_ids:
+        done.update(
+            QuizAttempt.objects.filter(learner=learner, quiz_id__in=quiz_ids, is_passed=True)
+            .values_list("quiz_id", flat=True)
+            .distinct()
+        )
+    return done
+
+
+def _progress_from(outline, done_ids, enrolment=None):
+    modules = []
+    earlier_modules_complete = True
+    for outline_module in outline.modules:
+        is_locked = outline.course.is_sequential and not earlier_modules_complete
+        module = ModuleProgress(
+            page=outline_module.page,
+            items=[
+                ItemProgress(page=item, is_done=item.pk in done_ids, is_locked=is_locked)
+                for item in outline_module.items
+            ],
+            is_locked=is_locked,
+        )
+        earlier_modules_complete = earlier_modules_complete and module.is_complete
+        modules.append(module)
+    return CourseProgress(course=outline.course, outline=outline, modules=modules, enrolment=enrolment)
+
+
+def course_progress_for_learner(*, learner, course, request=None):
+    """A learner's progress in one course: the outline (3 queries, once per request) plus 2 queries."""
+    outline = course_outline(course=course, request=request)
+    done_ids = done_item_ids(learner=learner, items=outline.items) if learner.is_authenticated else set()
+    return _progress_from(outline, done_ids)
+
+
+def courses_progress_for_learner(*, learner):
+    """Progress in every course the learner is enrolled in, newest activity first: 6 queries in all."""
+    enrolments = list(
+        Enrolment.objects.filter(learner=learner)
+        .select_related("course", "last_page")
+        .order_by("-last_seen_at", "-started_at")
+    )
+    enrolments = [enrolment for enrolment in enrolments if enrolment.course.live]
+    outlines = course_outlines(courses=[enrolment.course for enrolment in enrolments])
+    all_items = [item for outline in outlines.values() for item in outline.items]
+    done_ids = done_item_ids(learner=learner, items=all_items)
+    return [_progress_from(outlines[enrolment.course.pk], done_ids, enrolment) for enrolment in enrolments]
+
+
+def recent_quiz_results(*, learner, limit=5):
+    return list(
+        QuizAttempt.objects.filter(learner=learner, submitted_at__isnull=False)
+        .select_related("quiz")
+        .order_by("-submitted_at")[:limit]
+    )
+
+
+def quiz_attempts_for_learner(*, learner, quiz):
+    """The learner's attempts at a quiz, newest first (one query)."""
+    return list(QuizAttempt.objects.filter(learner=learner, quiz=quiz).order_by("-number"))
+
+
+def attempt_layout_questions(*, attempt, questions):
+    """The quiz's questions (with prefetched choices) in the order this attempt shows them."""
+    by_id = {question.pk: question for question in questions}
+    laid_out = []
+    for question_id, choice_ids in attempt.layout:
+        question = by_id.get(question_id)
+        if question is None:
+            continue
+        choices = {choice.pk: choice for choice in question.choices.all()}
+        laid_out.append((question, [choices[choice_id] for choice_id in choice_ids if choice_id in choices]))
+    return laid_out

@@ -1,0 +1,45 @@
+"""How templates of course pages ask for the learner's state (courses never imports progress)."""
+
+from django import template
+
+from ..selectors import attempt_layout_questions, course_progress_for_learner, quiz_attempts_for_learner
+from ..services import quiz_attempts_left
+
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def course_progress(context):
+    """The signed-in learner's progress in the page's course, or None for a visitor."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return None
+    progress = getattr(request, "learner_progress", None)
+    if progress is None:
+        course = context.get("course") or context.get("page")
+        progress = course_progress_for_learner(learner=request.user, course=course, request=request)
+        request.learner_progress = progress
+    return progress
+
+
+@register.simple_tag(takes_context=True)
+def quiz_state(context):
+    """What the quiz page shows the learner: the open attempt's questions, or how to start one."""
+    request = context["request"]
+    quiz = context["page"]
+    attempts = quiz_attempts_for_learner(learner=request.user, quiz=quiz)
+    open_attempt = next((attempt for attempt in attempts if not attempt.is_submitted), None)
+    submitted = [attempt for attempt in attempts if attempt.is_submitted]
+    attempts_left = quiz_attempts_left(quiz=quiz, attempts_used=len(attempts))
+    return {
+        "open_attempt": open_attempt,
+        "questions": attempt_layout_questions(attempt=open_attempt, questions=context["questions"])
+        if open_attempt
+        else [],
+        "submitted": submitted,
+        "last_result": submitted[0] if submitted else None,
+        "is_passed": any(attempt.is_passed for attempt in submitted),
+        "attempts_left": attempts_left,
+        "can_start": open_attempt is None and attempts_left != 0,
+    }

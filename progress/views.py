@@ -1,0 +1,138 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from wagtail.models import Page
+
+from courses.models import LessonPage, QuizPage
+from courses.outline import course_of
+
+from .models import QuizAttempt
+from .selectors import (
+    attempt_layout_questions,
+    course_progress_for_learner,
+    courses_progress_for_learner,
+    recent_quiz_results,
+)
+from .services import ProgressError, lesson_mark_complete, quiz_attempt_start, quiz_attempt_submit
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _specific_page_or_404(page_id, page_type):
+    page = get_object_or_404(Page, pk=page_id).specific
+    if not isinstance(page, page_type):
+        raise Http404
+    return page
+
+
+@never_cache
+@require_GET
+@login_required
+def dashboard(request):
+    progresses = courses_progress_for_learner(learner=request.user)
+    return TemplateResponse(
+        request,
+        "progress/dashboard.html",
+        {
+            "in_progress": [progress for progress in progresses if not progress.is_complete],
+            "completed": [progress for progress in progresses if progress.is_complete],
+            "recent_results": recent_quiz_results(learner=request.user),
+        },
+    )
+
+
+@never_cache
+@require_POST
+@login_required
+def lesson_complete(request, lesson_id):
+    lesson = _specific_page_or_404(lesson_id, LessonPage)
+    try:
+        _completion, created = lesson_mark_complete(learner=request.user, lesson=lesson)
+    except ProgressError as error:
+        if _wants_json(request):
+            return JsonResponse({"error": error.message}, status=409)
+        messages.error(request, error.message)
+        return redirect(lesson.url) if lesson.live else redirect("progress:dashboard")
+    progress = course_progress_for_learner(learner=request.user, course=course_of(lesson))
+    next_item = progress.next_item
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "done": True,
+                "created": created,
+                "percent": progress.percent,
+                "done_count": progress.done,
+                "required_count": progress.required,
+                "next_url": next_item.url if next_item else None,
+            }
+        )
+    messages.success(request, _("Lesson marked as done."))
+    return redirect(next_item.url if next_item else lesson.url)
+
+
+@never_cache
+@require_POST
+@login_required
+def quiz_start(request, quiz_id):
+    quiz = _specific_page_or_404(quiz_id, QuizPage)
+    try:
+        quiz_attempt_start(learner=request.user, quiz=quiz)
+    except ProgressError as error:
+        messages.error(request, error.message)
+        if not quiz.live:
+            raise Http404 from error
+    return redirect(f"{quiz.url}#quiz")
+
+
+@never_cache
+@require_POST
+@login_required
+def attempt_submit(request, attempt_id):
+    # Another learner's attempt is a 404, as if it did not exist.
+    attempt = get_object_or_404(QuizAttempt.objects.select_related("quiz"), pk=attempt_id, learner=request.user)
+    answers = {
+        key.removeprefix("question-"): request.POST.getlist(key) for key in request.POST if key.startswith("question-")
+    }
+    try:
+        attempt = quiz_attempt_submit(learner=request.user, attempt_id=attempt.pk, answers=answers)
+    except ProgressError as error:
+        messages.error(request, error.message)
+        return redirect(f"{attempt.quiz.url}#quiz")
+    return redirect("progress:attempt", attempt_id=attempt.pk)
+
+
+@never_cache
+@require_GET
+@login_required
+def attempt_result(request, attempt_id):
+    attempt = get_object_or_404(
+        QuizAttempt.objects.select_related("quiz"), pk=attempt_id, learner=request.user, submitted_at__isnull=False
+    )
+    quiz = attempt.quiz
+    has_passed = (
+        attempt.is_passed or QuizAttempt.objects.filter(learner=request.user, quiz=quiz, is_passed=True).exists()
+    )
+    show_answers = quiz.show_answers == QuizPage.ShowAnswers.AFTER_EACH_ATTEMPT or (
+        quiz.show_answers == QuizPage.ShowAnswers.AFTER_PASSING and has_passed
+    )
+    chosen = set(attempt.answers.values_list("choice_id", flat=True))
+    questions = attempt_layout_questions(attempt=attempt, questions=quiz.questions.prefetch_related("choices"))
+    return TemplateResponse(
+        request,
+        "progress/attempt_result.html",
+        {
+            "attempt": attempt,
+            "quiz": quiz,
+            "show_answers": show_answers,
+            "questions": questions,
+            "chosen": chosen,
+        },
+    )
