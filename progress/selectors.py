@@ -89,6 +89,19 @@ class CourseProgress:
         items = self.outline.items
         return items[0] if items else None
 
+    @property
+    def done_ids(self):
+        """Page ids of done items and complete modules, for templates to mark."""
+        items = {item.page.pk for item in self._items.values() if item.is_done}
+        return items | {module.page.pk for module in self.modules if module.is_complete and module.required}
+
+    @property
+    def locked_ids(self):
+        """Page ids of locked modules and of their items."""
+        return {module.page.pk for module in self.modules if module.is_locked} | {
+            item.page.pk for item in self._items.values() if item.is_locked
+        }
+
     def item(self, page):
         return self._items.get(page.pk)
 

@@ -64,8 +64,11 @@ def enrolment_start(*, learner, course):
 
 def page_visit_record(*, learner, page, course):
     """Remember the last item the learner opened, so the dashboard can resume there."""
-    enrolment = enrolment_start(learner=learner, course=course)
-    Enrolment.objects.filter(pk=enrolment.pk).update(last_page=page, last_seen_at=timezone.now())
+    visit = {"last_page": page, "last_seen_at": timezone.now()}
+    # One UPDATE on every visit but the first, which enrols the learner.
+    if not Enrolment.objects.filter(learner=learner, course=course).update(**visit):
+        enrolment = enrolment_start(learner=learner, course=course)
+        Enrolment.objects.filter(pk=enrolment.pk).update(**visit)
 
 
 def _course_completion_update(*, learner, course):

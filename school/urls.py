@@ -14,8 +14,10 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("accounts/profile/", school_views.ProfileView.as_view(), name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("my/", include("progress.urls")),
     path("search/", courses_views.search, name="search"),
     path("healthz", school_views.healthz, name="healthz"),
 ]

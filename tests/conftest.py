@@ -16,6 +16,7 @@ from courses.factories import (
     quiz_with_questions,
 )
 from home.models import HomePage
+from school.factories import UserFactory
 
 
 @pytest.fixture
@@ -28,6 +29,17 @@ def home_page(db):
         home = root.add_child(instance=HomePage(title="Школа секретаря", slug="home"))
     Site.objects.update_or_create(is_default_site=True, defaults={"hostname": "localhost", "root_page": home})
     return home
+
+
+@pytest.fixture
+def learner(db):
+    return UserFactory(username="secretary", full_name="Анна Петрова")
+
+
+@pytest.fixture
+def learner_client(client, learner):
+    client.force_login(learner)
+    return client
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ def course_progress(context):
         return None
     progress = getattr(request, "learner_progress", None)
     if progress is None:
-        course = context.get("course") or context.get("page")
+        outline = context.get("outline")
+        course = context.get("course") or (outline.course if outline else None) or context.get("page")
         progress = course_progress_for_learner(learner=request.user, course=course, request=request)
         request.learner_progress = progress
     return progress
