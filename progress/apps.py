@@ -7,3 +7,12 @@ class ProgressConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "progress"
     verbose_name = _("Progress")
+
+    def ready(self):
+        from wagtail.permissions import register_permission_policy
+
+        from .models import Enrolment, LessonCompletion, QuizAttempt
+        from .permissions import ReadOnlyPermissionPolicy
+
+        for model in (Enrolment, LessonCompletion, QuizAttempt):
+            register_permission_policy(model, ReadOnlyPermissionPolicy(model), exact_class=True)

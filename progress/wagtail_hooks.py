@@ -1,10 +1,14 @@
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from courses.models import LessonPage, QuizPage
 from courses.outline import course_of
 
+from .models import Enrolment, LessonCompletion, QuizAttempt
 from .selectors import course_progress_for_learner
 from .services import page_visit_record
 
@@ -25,3 +29,69 @@ def guard_and_record_course_items(page, request, serve_args, serve_kwargs):
         return TemplateResponse(request, "progress/locked.html", context, status=403)
     page_visit_record(learner=request.user, page=page, course=course)
     return None
+
+
+class ReadOnlyViewSet(ModelViewSet):
+    inspect_view_enabled = True
+    add_to_reference_index = False
+    # The edit form is never offered (see the policy); this only satisfies ModelViewSet.
+    exclude_form_fields = []
+    icon = "list-ul"
+
+
+class EnrolmentViewSet(ReadOnlyViewSet):
+    model = Enrolment
+    menu_label = _("Enrolments")
+    list_display = ["learner", "course", "started_at", "last_page", "last_seen_at", "completed_at"]
+    list_filter = ["course", "completed_at"]
+    list_export = ["learner__username", "learner__full_name", "course__title", "started_at", "completed_at"]
+    search_fields = ["learner__username", "learner__full_name"]
+
+    def get_queryset(self, request):
+        return Enrolment.objects.select_related("learner", "course", "last_page")
+
+
+class LessonCompletionViewSet(ReadOnlyViewSet):
+    model = LessonCompletion
+    menu_label = _("Lesson completions")
+    list_display = ["learner", "lesson", "completed_at"]
+    list_export = ["learner__username", "learner__full_name", "lesson__title", "completed_at"]
+    search_fields = ["learner__username", "learner__full_name"]
+
+    def get_queryset(self, request):
+        return LessonCompletion.objects.select_related("learner", "lesson")
+
+
+class QuizAttemptViewSet(ReadOnlyViewSet):
+    model = QuizAttempt
+    menu_label = _("Quiz attempts")
+    list_display = ["learner", "quiz", "number", "percent", "is_passed", "submitted_at"]
+    list_filter = ["is_passed", "quiz"]
+    list_export = ["learner__username", "learner__full_name", "quiz__title", "number", "percent", "is_passed"]
+    search_fields = ["learner__username", "learner__full_name"]
+    inspect_view_fields = [
+        "learner",
+        "quiz",
+        "number",
+        "started_at",
+        "submitted_at",
+        "score",
+        "max_score",
+        "percent",
+        "is_passed",
+    ]
+
+    def get_queryset(self, request):
+        return QuizAttempt.objects.select_related("learner", "quiz")
+
+
+class LearnerProgressViewSetGroup(ViewSetGroup):
+    menu_label = _("Learner progress")
+    menu_icon = "tasks"
+    menu_order = 250
+    items = (EnrolmentViewSet, LessonCompletionViewSet, QuizAttemptViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_learner_progress_viewsets():
+    return LearnerProgressViewSetGroup()

@@ -1,0 +1,54 @@
+"""Staff see learners' progress in the Wagtail admin, read-only."""
+
+import pytest
+
+from django.urls import reverse
+
+from progress.models import LessonCompletion, QuizAttempt
+from progress.services import lesson_mark_complete, quiz_attempt_start, quiz_attempt_submit
+
+
+@pytest.fixture
+def learner_records(course_tree, learner):
+    lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
+    attempt = quiz_attempt_start(learner=learner, quiz=course_tree.quiz)
+    answers = {str(question_id): [str(choice_ids[0])] for question_id, choice_ids in attempt.layout}
+    return quiz_attempt_submit(learner=learner, attempt_id=attempt.pk, answers=answers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["enrolment", "lessoncompletion", "quizattempt"])
+def test_staff_list_and_inspect_learner_records(admin_client, learner_records, learner, name):
+    response = admin_client.get(reverse(f"{name}:index"))
+    assert response.status_code == 200
+    assert learner.full_name in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_quiz_attempt_can_be_inspected(admin_client, learner_records):
+    response = admin_client.get(reverse("quizattempt:inspect", args=[learner_records.pk]))
+    assert response.status_code == 200
+    assert str(learner_records.percent) in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["enrolment", "lessoncompletion", "quizattempt"])
+def test_nobody_adds_edits_or_deletes_records_by_hand(admin_client, learner_records, name):
+    """Even a superuser is refused the add, edit and delete views; nothing changes."""
+    model_pk = {"quizattempt": learner_records.pk}.get(name) or 1
+    before = (QuizAttempt.objects.count(), LessonCompletion.objects.count())
+    for url in (
+        reverse(f"{name}:add"),
+        reverse(f"{name}:edit", args=[model_pk]),
+        reverse(f"{name}:delete", args=[model_pk]),
+    ):
+        assert admin_client.get(url).status_code in (302, 403)
+        assert admin_client.post(url, {}).status_code in (302, 403)
+    assert (QuizAttempt.objects.count(), LessonCompletion.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_learners_cannot_open_the_admin_views(learner_client, learner_records):
+    response = learner_client.get(reverse("quizattempt:index"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
