@@ -35,6 +35,7 @@ static: install ## Collect static files for whitenoise
 seed: migrate ## Load the demo course, regions and users (idempotent)
 	$(MANAGE) seed_demo_content
 	$(MANAGE) seed_demo_mentorships
+	$(MANAGE) seed_demo_progress
 
 run: messages migrate static seed ## Set up everything and serve the demo at http://127.0.0.1:8000/
 	$(MANAGE) seed_demo_content --logins-only
