@@ -83,12 +83,12 @@ def lesson_complete(request, lesson_id):
 @login_required
 def quiz_start(request, quiz_id):
     quiz = _specific_page_or_404(quiz_id, QuizPage)
+    if not quiz.live:
+        raise Http404
     try:
         quiz_attempt_start(learner=request.user, quiz=quiz)
     except ProgressError as error:
         messages.error(request, error.message)
-        if not quiz.live:
-            raise Http404 from error
     return redirect(f"{quiz.url}#quiz")
 
 

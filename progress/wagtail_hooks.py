@@ -1,7 +1,9 @@
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
+from wagtail.admin import messages
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -28,6 +30,27 @@ def guard_and_record_course_items(page, request, serve_args, serve_kwargs):
         context = {"page": page, "course": course, "progress": progress, "request": request}
         return TemplateResponse(request, "progress/locked.html", context, status=403)
     page_visit_record(learner=request.user, page=page, course=course)
+    return None
+
+
+LEARNER_HISTORY_BLOCKS_DELETION = _(
+    "Learners have progress in “%(title)s” or the pages below it, and their history is kept: "
+    "unpublish the page instead of deleting it."
+)
+
+
+@hooks.register("before_delete_page")
+def keep_learner_history(request, page):
+    """Refuse, with a message, to delete pages that learners' records point at (they are PROTECTed)."""
+    pages = page.get_descendants(inclusive=True).values("pk")
+    has_history = (
+        LessonCompletion.objects.filter(lesson_id__in=pages).exists()
+        or QuizAttempt.objects.filter(quiz_id__in=pages).exists()
+        or Enrolment.objects.filter(course_id__in=pages).exists()
+    )
+    if has_history:
+        messages.error(request, LEARNER_HISTORY_BLOCKS_DELETION % {"title": page.get_admin_display_title()})
+        return redirect("wagtailadmin_pages:edit", page.pk)
     return None
 
 

@@ -52,3 +52,24 @@ def test_learners_cannot_open_the_admin_views(learner_client, learner_records):
     response = learner_client.get(reverse("quizattempt:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("attr", ["lesson_one", "quiz", "module_one", "course"])
+def test_pages_with_learner_history_cannot_be_deleted(admin_client, course_tree, learner_records, attr):
+    """Deleting a page learners have progress on is refused with a message; everything stays."""
+    page = getattr(course_tree, attr)
+    url = reverse("wagtailadmin_pages:delete", args=[page.pk])
+    before = (QuizAttempt.objects.count(), LessonCompletion.objects.count())
+    response = admin_client.post(url)
+    assert response.status_code == 302
+    assert response.url == reverse("wagtailadmin_pages:edit", args=[page.pk])
+    assert type(page).objects.filter(pk=page.pk).exists()
+    assert (QuizAttempt.objects.count(), LessonCompletion.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_pages_without_history_can_still_be_deleted(admin_client, course_tree, learner_records):
+    response = admin_client.post(reverse("wagtailadmin_pages:delete", args=[course_tree.lesson_three.pk]))
+    assert response.status_code == 302
+    assert not type(course_tree.lesson_three).objects.filter(pk=course_tree.lesson_three.pk).exists()
