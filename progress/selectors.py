@@ -138,6 +138,7 @@ def done_item_ids(*, learner, items):
     if quiz_ids:
         done.update(
             QuizAttempt.objects.filter(learner=learner, quiz_id__in=quiz_ids, is_passed=True)
+            .order_by()  # the model's ordering would add started_at to the DISTINCT
             .values_list("quiz_id", flat=True)
             .distinct()
         )

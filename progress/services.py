@@ -133,8 +133,15 @@ def quiz_attempt_start(*, learner, quiz):
         return QuizAttempt.objects.get(learner=learner, quiz=quiz, submitted_at__isnull=True)
 
 
+def _choice_values(value):
+    """One id or a list of ids, blanks dropped (an untouched radio group posts nothing or "")."""
+    values = [value] if isinstance(value, str | int) else list(value)
+    return [item for item in values if str(item).strip()]
+
+
 def _parse_answers(*, attempt, answers):
     """{question_id: [choice ids]} checked against the attempt's own questions; raises ProgressError."""
+    answers = {str(question_id): _choice_values(value) for question_id, value in answers.items()}
     questions = {
         question.pk: question
         for question in QuizQuestion.objects.filter(page_id=attempt.quiz_id).prefetch_related("choices")

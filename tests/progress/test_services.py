@@ -19,6 +19,7 @@ from progress.services import (
     ATTEMPT_LIMIT_REACHED,
     ITEM_NOT_AVAILABLE,
     MODULE_LOCKED,
+    QUIZ_NOT_AVAILABLE,
     ProgressError,
 )
 from school.factories import UserFactory
@@ -246,6 +247,15 @@ class QuizAttemptStartTests:
         submit(learner, quiz, correct=0)
         attempt = services.quiz_attempt_start(learner=other_learner, quiz=quiz)
         assert attempt.number == 1
+
+    def test_unpublished_quiz_is_refused(self, course_tree, learner):
+        """An unpublished quiz cannot be started: QUIZ_NOT_AVAILABLE, nothing created."""
+        course_tree.quiz.unpublish()
+        before = row_counts()
+        with pytest.raises(ProgressError) as error:
+            services.quiz_attempt_start(learner=learner, quiz=course_tree.quiz)
+        assert error.value.message == QUIZ_NOT_AVAILABLE
+        assert row_counts() == before
 
     def test_unshuffled_layout_follows_the_editor_order(self, course_tree, learner):
         """Without shuffling, the attempt shows questions and choices in the order the editor set."""
