@@ -4,7 +4,7 @@ import pytest
 
 from django.urls import reverse
 
-from progress.models import LessonCompletion, QuizAttempt
+from progress.models import Enrolment, LessonCompletion, QuizAttempt
 from progress.services import lesson_mark_complete, quiz_attempt_start, quiz_attempt_submit
 
 
@@ -35,7 +35,11 @@ def test_quiz_attempt_can_be_inspected(admin_client, learner_records):
 @pytest.mark.parametrize("name", ["enrolment", "lessoncompletion", "quizattempt"])
 def test_nobody_adds_edits_or_deletes_records_by_hand(admin_client, learner_records, name):
     """Even a superuser is refused the add, edit and delete views; nothing changes."""
-    model_pk = {"quizattempt": learner_records.pk}.get(name) or 1
+    model_pk = {
+        "enrolment": Enrolment.objects.get().pk,
+        "lessoncompletion": LessonCompletion.objects.get().pk,
+        "quizattempt": learner_records.pk,
+    }[name]
     before = (QuizAttempt.objects.count(), LessonCompletion.objects.count())
     for url in (
         reverse(f"{name}:add"),
