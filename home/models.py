@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -33,6 +34,13 @@ class BasePage(Page):
 
     class Meta:
         abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            # Signed-in pages carry the learner's name and progress: never cache them in shared caches.
+            add_never_cache_headers(response)
+        return response
 
 
 class HomePage(BasePage):

@@ -37,6 +37,11 @@ def learner(db):
 
 
 @pytest.fixture
+def other_learner(db):
+    return UserFactory(username="other-secretary")
+
+
+@pytest.fixture
 def learner_client(client, learner):
     client.force_login(learner)
     return client
@@ -82,3 +87,11 @@ def course_tree(home_page):
         case_index=case_index,
         case_study=case_study,
     )
+
+
+@pytest.fixture
+def sequential(course_tree):
+    """The course tree, taken in order: module two opens once module one is complete."""
+    course_tree.course.is_sequential = True
+    course_tree.course.save_revision().publish()
+    return course_tree

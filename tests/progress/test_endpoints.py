@@ -21,36 +21,11 @@ from progress.services import (
     ITEM_NOT_AVAILABLE,
     MODULE_LOCKED,
 )
-from school.factories import UserFactory
 
 
 pytestmark = pytest.mark.django_db
 
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def learner(db):
-    return UserFactory(username="learner-endpoints")
-
-
-@pytest.fixture
-def other_learner(db):
-    return UserFactory(username="other-learner-endpoints")
-
-
-@pytest.fixture
-def learner_client(client, learner):
-    client.force_login(learner)
-    return client
-
-
-@pytest.fixture
-def sequential(course_tree):
-    """The course tree, taken in order: module two opens once module one is complete."""
-    course_tree.course.is_sequential = True
-    course_tree.course.save_revision().publish()
-    return course_tree
 
 
 def complete_url(page):

@@ -15,19 +15,6 @@ from school.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def learner(db):
-    return UserFactory(username="learner-selectors")
-
-
-@pytest.fixture
-def sequential(course_tree):
-    """The course tree, taken in order: module two opens once module one is complete."""
-    course_tree.course.is_sequential = True
-    course_tree.course.save_revision().publish()
-    return course_tree
-
-
 def complete(learner, *lessons):
     for lesson in lessons:
         services.lesson_mark_complete(learner=learner, lesson=lesson)

@@ -22,28 +22,9 @@ from progress.services import (
     QUIZ_NOT_AVAILABLE,
     ProgressError,
 )
-from school.factories import UserFactory
 
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def learner(db):
-    return UserFactory(username="learner-services")
-
-
-@pytest.fixture
-def other_learner(db):
-    return UserFactory(username="other-learner-services")
-
-
-@pytest.fixture
-def sequential(course_tree):
-    """The course tree, taken in order: module two opens once module one is complete."""
-    course_tree.course.is_sequential = True
-    course_tree.course.save_revision().publish()
-    return course_tree
 
 
 @pytest.fixture

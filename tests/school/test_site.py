@@ -70,3 +70,12 @@ def test_branch_numbers_are_unique_within_a_region():
     branch = BranchFactory(number="7")
     with pytest.raises(ValidationError):
         type(branch)(region=branch.region, number="7").full_clean()
+
+
+@pytest.mark.django_db
+def test_pages_for_a_signed_in_learner_are_never_cached(learner_client, course_tree):
+    for page in (course_tree.course, course_tree.module_one, course_tree.lesson_one, course_tree.quiz):
+        response = learner_client.get(page.url)
+        assert response.status_code == 200
+        assert "private" in response.headers["Cache-Control"]
+        assert "no-store" in response.headers["Cache-Control"]
