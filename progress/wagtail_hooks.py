@@ -6,6 +6,7 @@ from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.models import Page
 
 from courses.models import LessonPage, QuizPage
 from courses.outline import course_of
@@ -39,18 +40,34 @@ LEARNER_HISTORY_BLOCKS_DELETION = _(
 )
 
 
-@hooks.register("before_delete_page")
-def keep_learner_history(request, page):
-    """Refuse, with a message, to delete pages that learners' records point at (they are PROTECTed)."""
+def has_learner_history(page):
+    """Whether learners' records point at the page or a page below it (they are PROTECTed)."""
     pages = page.get_descendants(inclusive=True).values("pk")
-    has_history = (
+    return (
         LessonCompletion.objects.filter(lesson_id__in=pages).exists()
         or QuizAttempt.objects.filter(quiz_id__in=pages).exists()
         or Enrolment.objects.filter(course_id__in=pages).exists()
     )
-    if has_history:
+
+
+@hooks.register("before_delete_page")
+def keep_learner_history(request, page):
+    """Refuse, with a message, to delete a page with learners' history."""
+    if has_learner_history(page):
         messages.error(request, LEARNER_HISTORY_BLOCKS_DELETION % {"title": page.get_admin_display_title()})
         return redirect("wagtailadmin_pages:edit", page.pk)
+    return None
+
+
+@hooks.register("before_bulk_action")
+def keep_learner_history_in_bulk(request, action_type, objects, action_class_instance):
+    """The same for the page listing's bulk delete: refuse the whole action, change nothing."""
+    if action_type != "delete":
+        return None
+    for page in objects:
+        if isinstance(page, Page) and has_learner_history(page):
+            messages.error(request, LEARNER_HISTORY_BLOCKS_DELETION % {"title": page.get_admin_display_title()})
+            return redirect("wagtailadmin_explore", page.get_parent().pk)
     return None
 
 

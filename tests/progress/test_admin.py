@@ -77,3 +77,15 @@ def test_pages_without_history_can_still_be_deleted(admin_client, course_tree, l
     response = admin_client.post(reverse("wagtailadmin_pages:delete", args=[course_tree.lesson_three.pk]))
     assert response.status_code == 302
     assert not type(course_tree.lesson_three).objects.filter(pk=course_tree.lesson_three.pk).exists()
+
+
+@pytest.mark.django_db
+def test_bulk_delete_of_pages_with_learner_history_is_refused(admin_client, course_tree, learner_records):
+    """The page listing's bulk delete refuses the whole action when any page has learners' history."""
+    url = reverse("wagtail_bulk_action", args=["wagtailcore", "page", "delete"])
+    ids = f"?id={course_tree.lesson_one.pk}&id={course_tree.lesson_three.pk}"
+    response = admin_client.post(url + ids, {})
+    assert response.status_code == 302
+    assert type(course_tree.lesson_one).objects.filter(pk=course_tree.lesson_one.pk).exists()
+    assert type(course_tree.lesson_three).objects.filter(pk=course_tree.lesson_three.pk).exists()
+    assert LessonCompletion.objects.count() == 1
