@@ -54,12 +54,11 @@ def course_outlines(*, courses):
     if not courses:
         return {}
     within = Q()
+    module_level = Q()
     for course in courses:
         within |= Q(path__startswith=course.path, depth__gt=course.depth)
-    modules = {
-        module.path: OutlineModule(page=module)
-        for module in ModulePage.objects.live().filter(within).filter(depth=courses[0].depth + 1)
-    }
+        module_level |= Q(path__startswith=course.path, depth=course.depth + 1)
+    modules = {module.path: OutlineModule(page=module) for module in ModulePage.objects.live().filter(module_level)}
     lessons = LessonPage.objects.live().filter(within).defer_streamfields()
     quizzes = QuizPage.objects.live().filter(within)
     for item in sorted([*lessons, *quizzes], key=lambda page: page.path):
