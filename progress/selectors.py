@@ -3,6 +3,7 @@ of queries, whatever the number of lessons, courses or attempts."""
 
 from dataclasses import dataclass, field
 
+from courses.models import QuizPage
 from courses.outline import course_outline, course_outlines
 
 from .models import Enrolment, LessonCompletion, QuizAttempt
@@ -208,3 +209,16 @@ def attempt_layout_questions(*, attempt, questions):
         choices = {choice.pk: choice for choice in question.choices.all()}
         laid_out.append((question, [choices[choice_id] for choice_id in choice_ids if choice_id in choices]))
     return laid_out
+
+
+def attempt_shows_answers(*, attempt):
+    """Whether the result page of a submitted attempt may show the right answers and explanations."""
+    quiz = attempt.quiz
+    if quiz.show_answers == QuizPage.ShowAnswers.AFTER_EACH_ATTEMPT:
+        return True
+    if quiz.show_answers == QuizPage.ShowAnswers.AFTER_PASSING:
+        return (
+            attempt.is_passed
+            or QuizAttempt.objects.filter(learner_id=attempt.learner_id, quiz=quiz, is_passed=True).exists()
+        )
+    return False

@@ -12,7 +12,7 @@ from courses.models import LessonPage, QuizPage, QuizQuestion
 from courses.outline import course_of
 
 from .models import Enrolment, LessonCompletion, QuizAnswer, QuizAttempt
-from .selectors import course_progress_for_learner
+from .selectors import course_progress_for_learner, percent_of
 
 
 ITEM_NOT_AVAILABLE = _("This lesson is not available.")
@@ -208,7 +208,7 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
         QuizAnswer.objects.bulk_create(rows)
         attempt.score = score
         attempt.max_score = len(chosen)
-        attempt.percent = (score * 100) // len(chosen) if chosen else 0
+        attempt.percent = percent_of(score, len(chosen))
         attempt.is_passed = attempt.percent >= attempt.quiz.pass_mark
         attempt.submitted_at = timezone.now()
         attempt.save(update_fields=["score", "max_score", "percent", "is_passed", "submitted_at"])

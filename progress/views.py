@@ -7,14 +7,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from wagtail.models import Page
-
 from courses.models import LessonPage, QuizPage
 from courses.outline import course_of
 
 from .models import QuizAttempt
 from .selectors import (
     attempt_layout_questions,
+    attempt_shows_answers,
     course_progress_for_learner,
     courses_progress_for_learner,
     recent_quiz_results,
@@ -24,13 +23,6 @@ from .services import ProgressError, lesson_mark_complete, quiz_attempt_start, q
 
 def _wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
-
-
-def _specific_page_or_404(page_id, page_type):
-    page = get_object_or_404(Page, pk=page_id).specific
-    if not isinstance(page, page_type):
-        raise Http404
-    return page
 
 
 @never_cache
@@ -53,7 +45,7 @@ def dashboard(request):
 @require_POST
 @login_required
 def lesson_complete(request, lesson_id):
-    lesson = _specific_page_or_404(lesson_id, LessonPage)
+    lesson = get_object_or_404(LessonPage, pk=lesson_id)
     try:
         _completion, created = lesson_mark_complete(learner=request.user, lesson=lesson)
     except ProgressError as error:
@@ -82,7 +74,7 @@ def lesson_complete(request, lesson_id):
 @require_POST
 @login_required
 def quiz_start(request, quiz_id):
-    quiz = _specific_page_or_404(quiz_id, QuizPage)
+    quiz = get_object_or_404(QuizPage, pk=quiz_id)
     if not quiz.live:
         raise Http404
     try:
@@ -117,12 +109,6 @@ def attempt_result(request, attempt_id):
         QuizAttempt.objects.select_related("quiz"), pk=attempt_id, learner=request.user, submitted_at__isnull=False
     )
     quiz = attempt.quiz
-    has_passed = (
-        attempt.is_passed or QuizAttempt.objects.filter(learner=request.user, quiz=quiz, is_passed=True).exists()
-    )
-    show_answers = quiz.show_answers == QuizPage.ShowAnswers.AFTER_EACH_ATTEMPT or (
-        quiz.show_answers == QuizPage.ShowAnswers.AFTER_PASSING and has_passed
-    )
     chosen = set(attempt.answers.values_list("choice_id", flat=True))
     questions = attempt_layout_questions(attempt=attempt, questions=quiz.questions.prefetch_related("choices"))
     return TemplateResponse(
@@ -131,7 +117,7 @@ def attempt_result(request, attempt_id):
         {
             "attempt": attempt,
             "quiz": quiz,
-            "show_answers": show_answers,
+            "show_answers": attempt_shows_answers(attempt=attempt),
             "questions": questions,
             "chosen": chosen,
         },

@@ -11,6 +11,7 @@ from django.utils import translation
 from wagtail.models import Page
 
 from courses.factories import CoursePageFactory, LessonPageFactory, ModulePageFactory
+from courses.models import QuizPage
 from progress import services
 from progress.models import Enrolment, LessonCompletion, QuizAnswer, QuizAttempt
 from progress.services import (
@@ -438,3 +439,34 @@ class DashboardTests:
         # the site's home page for the navigation (1); the user's and their groups' permissions (2).
         # None of them may depend on the number of courses.
         assert queries() == small
+
+
+class ResultAnswersTests:
+    """The result page shows right answers and explanations only as the quiz's setting allows."""
+
+    EXPLANATION = "Так сказано в уроке."  # every factory question carries this explanation
+
+    def _result_html(self, learner_client, learner, quiz, show_answers, *, correct):
+        quiz.show_answers = show_answers
+        quiz.save()
+        attempt = submitted_attempt(learner, quiz, correct=correct)
+        response = learner_client.get(result_url(attempt))
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def test_never_hides_answers_even_after_passing(self, learner_client, learner, course_tree):
+        html = self._result_html(learner_client, learner, course_tree.quiz, QuizPage.ShowAnswers.NEVER, correct=True)
+        assert self.EXPLANATION not in html
+
+    def test_after_each_attempt_shows_answers_to_a_failed_attempt(self, learner_client, learner, course_tree):
+        html = self._result_html(
+            learner_client, learner, course_tree.quiz, QuizPage.ShowAnswers.AFTER_EACH_ATTEMPT, correct=False
+        )
+        assert self.EXPLANATION in html
+
+    def test_after_passing_hides_answers_until_passed(self, learner_client, learner, course_tree):
+        quiz = course_tree.quiz
+        failed = self._result_html(learner_client, learner, quiz, QuizPage.ShowAnswers.AFTER_PASSING, correct=False)
+        assert self.EXPLANATION not in failed
+        passed = self._result_html(learner_client, learner, quiz, QuizPage.ShowAnswers.AFTER_PASSING, correct=True)
+        assert self.EXPLANATION in passed
