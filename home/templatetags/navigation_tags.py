@@ -31,11 +31,8 @@ def primary_navigation(context):
 
 @register.simple_tag(takes_context=True)
 def site_root(context):
-    """The root page of the current site (the home page), cached per request."""
+    """The root page of the current site (the home page)."""
     request = context.get("request")
-    if request is None:
-        return None
-    if not hasattr(request, "_site_root_page"):
-        site = Site.find_for_request(request)
-        request._site_root_page = site.root_page if site else None
-    return request._site_root_page
+    # Wagtail keeps the site found for a request on the request, and its root page on the site.
+    site = Site.find_for_request(request) if request is not None else None
+    return site.root_page if site else None
