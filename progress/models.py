@@ -39,6 +39,8 @@ class Enrolment(models.Model):
     class Meta:
         verbose_name = _("enrolment")
         verbose_name_plural = _("enrolments")
+        # Regional coordinators read their region's figures; staff read every region's.
+        permissions = [("view_region_reports", _("Can see the progress reports of their own region"))]
         constraints = [
             models.UniqueConstraint(fields=["learner", "course"], name="progress_one_enrolment_per_course"),
         ]
@@ -141,6 +143,8 @@ class QuizAnswer(models.Model):
     question_text = models.TextField(_("question text"))
     choice_text = models.CharField(_("choice text"), max_length=500)
     is_correct = models.BooleanField(_("correct choice"))
+    # Whether the whole question was answered right, as scored at submission (null for older rows).
+    is_question_correct = models.BooleanField(_("question answered right"), null=True)
 
     wagtail_reference_index_ignore = True
 
@@ -156,7 +160,8 @@ class QuizAnswer(models.Model):
 
 
 class Mentorship(models.Model):
-    """A mentor follows a learner; administrators assign them."""
+    """A mentor follows a learner; administrators assign them. Ended mentorships are kept as history,
+    and a learner has at most one active mentor at a time."""
 
     mentor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -172,14 +177,123 @@ class Mentorship(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("mentorship")
         verbose_name_plural = _("mentorships")
+        permissions = [("mentor_learners", _("Can follow assigned mentees and write them notes"))]
         constraints = [
-            models.UniqueConstraint(fields=["mentor", "learner"], name="progress_one_mentorship_per_pair"),
+            models.UniqueConstraint(
+                fields=["learner"], condition=Q(is_active=True), name="progress_one_active_mentor_per_learner"
+            ),
             models.CheckConstraint(condition=~Q(mentor=F("learner")), name="progress_mentor_is_not_own_learner"),
+            models.CheckConstraint(
+                condition=Q(is_active=True) | Q(ended_at__isnull=False), name="progress_ended_mentorship_has_date"
+            ),
         ]
+        indexes = [models.Index(fields=["mentor", "is_active"], name="progress_mentorship_mentor")]
 
     def __str__(self):
         return f"{self.mentor} → {self.learner}"
+
+
+class MentorNote(models.Model):
+    """Feedback from a mentor to a mentee: general, or pinned to one lesson or one quiz attempt.
+
+    A note of kind "extra attempt" tells the learner that the mentor granted one more try at the
+    quiz of the attempt it is pinned to; its text is the mentor's optional comment."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Note")
+        EXTRA_ATTEMPT = "extra_attempt", _("Extra attempt granted")
+
+    TEXT_MAX_LENGTH = 5000
+
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("mentor"), on_delete=models.CASCADE, related_name="notes_written"
+    )
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="mentor_notes"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField(_("text"), max_length=TEXT_MAX_LENGTH, blank=True)
+    lesson = models.ForeignKey(
+        "courses.LessonPage",
+        verbose_name=_("lesson"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    attempt = models.ForeignKey(
+        QuizAttempt,
+        verbose_name=_("quiz attempt"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="mentor_notes",
+    )
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        verbose_name = _("mentor note")
+        verbose_name_plural = _("mentor notes")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lesson__isnull=True) | Q(attempt__isnull=True), name="progress_note_pinned_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["learner", "-created_at"], name="progress_note_learner")]
+
+    def __str__(self):
+        return f"{self.mentor} → {self.learner}: {self.text[:40]}"
+
+
+class ExtraAttempt(models.Model):
+    """One more attempt at a quiz whose limit a learner has used up, granted by their mentor."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="extra_attempts"
+    )
+    quiz = models.ForeignKey(
+        "courses.QuizPage", verbose_name=_("quiz"), on_delete=models.PROTECT, related_name="extra_attempts"
+    )
+    # The attempt number this grant allows: two grants for the same used-up limit collide here.
+    allows_attempt = models.PositiveSmallIntegerField(_("allows attempt number"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        verbose_name = _("extra attempt")
+        verbose_name_plural = _("extra attempts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "quiz", "allows_attempt"], name="progress_one_grant_per_attempt_number"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.learner} — {self.quiz} #{self.allows_attempt}"

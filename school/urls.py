@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from courses import views as courses_views
+from progress import urls as progress_urls
 from school import views as school_views
 
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("my/", include("progress.urls")),
+    path("mentor/", include(progress_urls.mentor_patterns)),
+    path("reports/", include(progress_urls.reports_patterns)),
     path("search/", courses_views.search, name="search"),
     path("healthz", school_views.healthz, name="healthz"),
 ]

@@ -2,8 +2,13 @@
 
 from django import template
 
-from ..selectors import attempt_layout_questions, course_progress_for_learner, quiz_attempts_for_learner
-from ..services import quiz_attempts_left
+from ..selectors import (
+    attempt_layout_questions,
+    attempts_left,
+    course_progress_for_learner,
+    quiz_attempt_allowance,
+    quiz_attempts_for_learner,
+)
 
 
 register = template.Library()
@@ -32,7 +37,7 @@ def quiz_state(context):
     attempts = quiz_attempts_for_learner(learner=request.user, quiz=quiz)
     open_attempt = next((attempt for attempt in attempts if not attempt.is_submitted), None)
     submitted = [attempt for attempt in attempts if attempt.is_submitted]
-    attempts_left = quiz_attempts_left(quiz=quiz, attempts_used=len(attempts))
+    left = attempts_left(allowance=quiz_attempt_allowance(learner=request.user, quiz=quiz), attempts_used=len(attempts))
     return {
         "open_attempt": open_attempt,
         "questions": attempt_layout_questions(attempt=open_attempt, questions=context["questions"])
@@ -41,6 +46,6 @@ def quiz_state(context):
         "submitted": submitted,
         "last_result": submitted[0] if submitted else None,
         "is_passed": any(attempt.is_passed for attempt in submitted),
-        "attempts_left": attempts_left,
-        "can_start": open_attempt is None and attempts_left != 0,
+        "attempts_left": left,
+        "can_start": open_attempt is None and left != 0,
     }

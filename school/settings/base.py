@@ -133,7 +133,8 @@ else:
 
 AUTH_USER_MODEL = "school.User"
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+# Each role lands on its own page (progress.roles.landing_url).
+LOGIN_REDIRECT_URL = "progress:landing"
 LOGOUT_REDIRECT_URL = "/"
 
 AUTH_PASSWORD_VALIDATORS = [

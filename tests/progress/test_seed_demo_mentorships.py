@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from progress.models import Mentorship
+from progress.services import mentorship_end
 
 
 pytestmark = pytest.mark.django_db
@@ -48,12 +49,14 @@ class DemoMentorshipTests:
         assert active_mentees_of_mentor() == ["learner", "learner2", "learner3"]
         assert Mentorship.objects.count() == 3
 
-    def test_deactivated_demo_mentorship_is_switched_back_on(self):
-        """The demo promises an active mentor, so a deactivated demo pair becomes active again."""
+    def test_ended_demo_mentorship_is_started_again_and_kept_as_history(self):
+        """The demo promises an active mentor: an ended demo pair gets a new active mentorship,
+        and the ended one stays as history."""
         seed_mentorships()
-        Mentorship.objects.filter(learner__username="learner2").update(is_active=False)
+        mentorship_end(mentorship=Mentorship.objects.get(learner__username="learner2"))
         seed_mentorships()
         assert active_mentees_of_mentor() == ["learner", "learner2", "learner3"]
+        assert Mentorship.objects.filter(learner__username="learner2", is_active=False).count() == 1
 
 
 class MissingDemoUsersTests:

@@ -91,7 +91,7 @@ class LoginTests:
             reverse("login"), {"username": "secretary", "password": "password", "next": "https://evil.example/"}
         )
         assert response.status_code == 302
-        assert response["Location"] == "/"
+        assert response["Location"] == reverse("progress:landing")
         assert _is_logged_in(client)
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from progress.models import Mentorship
+from progress.services import ProgressError, mentorship_assign
 
 
 # The usernames seed_demo_content creates.
@@ -41,12 +42,13 @@ class Command(BaseCommand):
     def assign_mentees(self, *, mentor, learners):
         created_count = 0
         for learner in learners:
-            mentorship, created = Mentorship.objects.get_or_create(
-                mentor=mentor, learner=learner, defaults={"is_active": True}
-            )
-            if not mentorship.is_active:
-                # The demo promises an active mentor; a pair someone deactivated is switched back on.
-                mentorship.is_active = True
-                mentorship.save(update_fields=["is_active"])
-            created_count += created
+            if Mentorship.objects.filter(mentor=mentor, learner=learner, is_active=True).exists():
+                continue
+            try:
+                mentorship_assign(mentor=mentor, learner=learner)
+            except ProgressError as error:
+                # Someone gave the learner another mentor: theirs to keep.
+                self.stderr.write(self.style.WARNING(f"Skipped {learner.get_username()}: {error.message}"))
+                continue
+            created_count += 1
         return created_count

@@ -1,3 +1,5 @@
+"""What a learner does on the site: the dashboard, marking lessons done, taking quizzes."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
@@ -10,19 +12,28 @@ from django.views.decorators.http import require_GET, require_POST
 from courses.models import LessonPage, QuizPage
 from courses.outline import course_of
 
-from .models import QuizAttempt
-from .selectors import (
+from ..models import QuizAttempt
+from ..roles import landing_url
+from ..selectors import (
     attempt_layout_questions,
     attempt_shows_answers,
     course_progress_for_learner,
     courses_progress_for_learner,
     recent_quiz_results,
 )
-from .services import ProgressError, lesson_mark_complete, quiz_attempt_start, quiz_attempt_submit
+from ..services import ProgressError, lesson_mark_complete, quiz_attempt_start, quiz_attempt_submit
 
 
 def _wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
+
+
+@never_cache
+@require_GET
+@login_required
+def landing(request):
+    """Where logging in leads: the page of the user's role."""
+    return redirect(landing_url(request.user))
 
 
 @never_cache

@@ -1,98 +1,25 @@
-"""Every change to a learner's state goes through here: validated, atomic, idempotent."""
+"""Quiz attempts: opened, then submitted once and scored on the server."""
 
 import random
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import LessonPage, QuizPage, QuizQuestion
-from courses.outline import course_of
+from courses.models import QuizPage, QuizQuestion
 
-from .models import Enrolment, LessonCompletion, QuizAnswer, QuizAttempt
-from .selectors import course_progress_for_learner, percent_of
+from ..models import QuizAnswer, QuizAttempt
+from ..selectors import attempts_left, percent_of, quiz_attempt_allowance
+from .completion import ProgressError, _check_open, _course_completion_update, _live_course_of, enrolment_start
 
 
-ITEM_NOT_AVAILABLE = _("This lesson is not available.")
 QUIZ_NOT_AVAILABLE = _("This quiz is not available.")
-MODULE_LOCKED = _("This module opens when you complete the previous one.")
 ATTEMPT_LIMIT_REACHED = _("You have used all attempts at this quiz.")
 ATTEMPT_ALREADY_SUBMITTED = _("This attempt has already been submitted.")
 ANSWER_MISSING = _("Answer every question before submitting.")
 ANSWER_INVALID = _("The answers do not match the questions of this quiz.")
 ANSWER_ONE_ONLY = _("Choose exactly one answer for a single-choice question.")
-
-
-class ProgressError(ValidationError):
-    """A learner's request that cannot be carried out; its message is shown to them."""
-
-
-def _live_course_of(page):
-    course = course_of(page)
-    if course is None or not course.live:
-        return None
-    return course
-
-
-def _check_open(*, learner, page, not_available):
-    """The item's course, after checking the item is live, in a live course, and not in a locked module."""
-    if not page.live:
-        raise ProgressError(not_available)
-    course = _live_course_of(page)
-    if course is None:
-        raise ProgressError(not_available)
-    progress = course_progress_for_learner(learner=learner, course=course)
-    if progress.item(page) is None:
-        raise ProgressError(not_available)
-    if progress.is_locked(page):
-        raise ProgressError(MODULE_LOCKED)
-    return course, progress
-
-
-def enrolment_start(*, learner, course):
-    """Enrol the learner in the course once; a second call returns the same enrolment."""
-    try:
-        with transaction.atomic():
-            enrolment, _created = Enrolment.objects.get_or_create(learner=learner, course=course)
-    except IntegrityError:
-        # A concurrent request enrolled first.
-        enrolment = Enrolment.objects.get(learner=learner, course=course)
-    return enrolment
-
-
-def page_visit_record(*, learner, page, course):
-    """Remember the last item the learner opened, so the dashboard can resume there."""
-    visit = {"last_page": page, "last_seen_at": timezone.now()}
-    # One UPDATE on every visit but the first, which enrols the learner.
-    if not Enrolment.objects.filter(learner=learner, course=course).update(**visit):
-        enrolment = enrolment_start(learner=learner, course=course)
-        Enrolment.objects.filter(pk=enrolment.pk).update(**visit)
-
-
-def _course_completion_update(*, learner, course):
-    progress = course_progress_for_learner(learner=learner, course=course)
-    if progress.is_complete:
-        Enrolment.objects.filter(learner=learner, course=course, completed_at__isnull=True).update(
-            completed_at=timezone.now()
-        )
-
-
-def lesson_mark_complete(*, learner, lesson):
-    """Mark a lesson done; again and again, or concurrently, it stays one record. Returns (completion, created)."""
-    if not isinstance(lesson, LessonPage):
-        raise ProgressError(ITEM_NOT_AVAILABLE)
-    course, _progress = _check_open(learner=learner, page=lesson, not_available=ITEM_NOT_AVAILABLE)
-    enrolment_start(learner=learner, course=course)
-    try:
-        with transaction.atomic():
-            completion, created = LessonCompletion.objects.get_or_create(learner=learner, lesson=lesson)
-    except IntegrityError:
-        completion, created = LessonCompletion.objects.get(learner=learner, lesson=lesson), False
-    if created:
-        _course_completion_update(learner=learner, course=course)
-    return completion, created
 
 
 def _attempt_layout(quiz):
@@ -106,12 +33,6 @@ def _attempt_layout(quiz):
     return layout
 
 
-def quiz_attempts_left(*, quiz, attempts_used):
-    if not quiz.attempt_limit:
-        return None
-    return max(quiz.attempt_limit - attempts_used, 0)
-
-
 @transaction.atomic
 def quiz_attempt_start(*, learner, quiz):
     """Open an attempt, or return the one already open. Refused past the attempt limit."""
@@ -123,7 +44,7 @@ def quiz_attempt_start(*, learner, quiz):
     if open_attempt is not None:
         return open_attempt
     used = QuizAttempt.objects.filter(learner=learner, quiz=quiz).aggregate(last=Max("number"))["last"] or 0
-    if quiz.attempt_limit and used >= quiz.attempt_limit:
+    if attempts_left(allowance=quiz_attempt_allowance(learner=learner, quiz=quiz), attempts_used=used) == 0:
         raise ProgressError(ATTEMPT_LIMIT_REACHED)
     try:
         with transaction.atomic():
@@ -192,7 +113,8 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
         for question_id, choice_ids in chosen.items():
             question = questions[question_id]
             correct_ids = {choice.pk for choice in question.choices.all() if choice.is_correct}
-            score += choice_ids == correct_ids
+            is_question_correct = choice_ids == correct_ids
+            score += is_question_correct
             rows.extend(
                 QuizAnswer(
                     attempt=attempt,
@@ -201,6 +123,7 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
                     question_text=question.text,
                     choice_text=choice.text,
                     is_correct=choice.is_correct,
+                    is_question_correct=is_question_correct,
                 )
                 for choice in question.choices.all()
                 if choice.pk in choice_ids

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from courses.models import QuizPage
 from courses.outline import course_outline, course_outlines
 
-from .models import Enrolment, LessonCompletion, QuizAttempt
+from ..models import Enrolment, ExtraAttempt, LessonCompletion, QuizAttempt
 
 
 @dataclass
@@ -196,6 +196,21 @@ def recent_quiz_results(*, learner, limit=5):
 def quiz_attempts_for_learner(*, learner, quiz):
     """The learner's attempts at a quiz, newest first (one query)."""
     return list(QuizAttempt.objects.filter(learner=learner, quiz=quiz).order_by("-number"))
+
+
+def quiz_attempt_allowance(*, learner, quiz):
+    """How many attempts the learner has at the quiz: its limit plus the extra attempts their mentor
+    granted; None when the quiz has no limit. One query for a limited quiz."""
+    if not quiz.attempt_limit:
+        return None
+    return quiz.attempt_limit + ExtraAttempt.objects.filter(learner=learner, quiz=quiz).count()
+
+
+def attempts_left(*, allowance, attempts_used):
+    """Attempts still to take, from an allowance (None: unlimited, so None left to count)."""
+    if allowance is None:
+        return None
+    return max(allowance - attempts_used, 0)
 
 
 def attempt_layout_questions(*, attempt, questions):
