@@ -11,6 +11,7 @@ from wagtail.models import Page
 from courses.models import LessonPage, QuizPage
 from courses.outline import course_of
 
+from . import admin_import  # noqa: F401 - registers the learner import's admin view and menu item
 from .models import Enrolment, LessonCompletion, QuizAttempt
 from .selectors import course_progress_for_learner
 from .services import page_visit_record
