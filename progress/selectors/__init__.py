@@ -12,12 +12,35 @@ from .course import (
     done_item_ids,
     percent_of,
     quiz_attempt_allowance,
+    quiz_attempt_allowances,
     quiz_attempts_for_learner,
     recent_quiz_results,
+)
+from .mentor import (
+    STALLED_AFTER_DAYS,
+    MenteeStatus,
+    mentee_detail,
+    mentee_rows,
+    mentee_rows_filtered,
+    mentees_of,
+    mentor_of,
+    most_missed_questions,
+    notes_for_learner,
+    notes_pinned_to_page,
 )
 
 
 __all__ = [
+    "STALLED_AFTER_DAYS",
+    "MenteeStatus",
+    "mentee_detail",
+    "mentee_rows",
+    "mentee_rows_filtered",
+    "mentees_of",
+    "mentor_of",
+    "most_missed_questions",
+    "notes_for_learner",
+    "notes_pinned_to_page",
     "CourseProgress",
     "ItemProgress",
     "ModuleProgress",
@@ -29,6 +52,7 @@ __all__ = [
     "done_item_ids",
     "percent_of",
     "quiz_attempt_allowance",
+    "quiz_attempt_allowances",
     "quiz_attempts_for_learner",
     "recent_quiz_results",
 ]

@@ -3,6 +3,8 @@ of queries, whatever the number of lessons, courses or attempts."""
 
 from dataclasses import dataclass, field
 
+from django.db.models import Count
+
 from courses.models import QuizPage
 from courses.outline import course_outline, course_outlines
 
@@ -198,12 +200,24 @@ def quiz_attempts_for_learner(*, learner, quiz):
     return list(QuizAttempt.objects.filter(learner=learner, quiz=quiz).order_by("-number"))
 
 
+def quiz_attempt_allowances(*, learner, quizzes):
+    """{quiz id: attempts the learner has}: each quiz's limit plus the extra attempts their mentor
+    granted; None for a quiz without a limit. One query, whatever the number of quizzes."""
+    limited = [quiz for quiz in quizzes if quiz.attempt_limit]
+    granted = {}
+    if limited:
+        granted = dict(
+            ExtraAttempt.objects.filter(learner=learner, quiz__in=limited)
+            .values("quiz_id")
+            .annotate(count=Count("pk"))
+            .values_list("quiz_id", "count")
+        )
+    return {quiz.pk: quiz.attempt_limit + granted.get(quiz.pk, 0) if quiz.attempt_limit else None for quiz in quizzes}
+
+
 def quiz_attempt_allowance(*, learner, quiz):
-    """How many attempts the learner has at the quiz: its limit plus the extra attempts their mentor
-    granted; None when the quiz has no limit. One query for a limited quiz."""
-    if not quiz.attempt_limit:
-        return None
-    return quiz.attempt_limit + ExtraAttempt.objects.filter(learner=learner, quiz=quiz).count()
+    """The allowance of one quiz (see quiz_attempt_allowances)."""
+    return quiz_attempt_allowances(learner=learner, quizzes=[quiz])[quiz.pk]
 
 
 def attempts_left(*, allowance, attempts_used):

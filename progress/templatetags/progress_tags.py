@@ -1,11 +1,15 @@
 """How templates of course pages ask for the learner's state (courses never imports progress)."""
 
 from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from ..roles import is_mentor, reads_reports
 from ..selectors import (
     attempt_layout_questions,
     attempts_left,
     course_progress_for_learner,
+    notes_pinned_to_page,
     quiz_attempt_allowance,
     quiz_attempts_for_learner,
 )
@@ -49,3 +53,26 @@ def quiz_state(context):
         "attempts_left": left,
         "can_start": open_attempt is None and left != 0,
     }
+
+
+@register.inclusion_tag("tags/pinned_notes.html", takes_context=True)
+def pinned_mentor_notes(context):
+    """Mentor notes pinned to this lesson, or to an attempt at this quiz, for the signed-in learner."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return {"notes": []}
+    return {"notes": notes_pinned_to_page(learner=request.user, page=context["page"])}
+
+
+@register.simple_tag(takes_context=True)
+def role_links(context):
+    """The role pages the signed-in user may open, for the site header: [(url, label, is_current)]."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return []
+    links = []
+    if is_mentor(request.user):
+        links.append((reverse("mentor:mentees"), _("My mentees"), request.path.startswith(reverse("mentor:mentees"))))
+    if reads_reports(request.user):
+        links.append((reverse("reports:index"), _("Reports"), request.path.startswith(reverse("reports:index"))))
+    return links

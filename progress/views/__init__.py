@@ -1,7 +1,7 @@
 """Site views of progress, one module per audience."""
 
 from .learner import attempt_result, attempt_submit, dashboard, landing, lesson_complete, quiz_start
-from .mentor import mentee_detail, mentee_extra_attempt, mentee_note_add, mentees
+from .mentor import mentee_detail_view, mentee_extra_attempt, mentee_note_add, mentees
 from .reports import reports_index
 
 
@@ -11,7 +11,7 @@ __all__ = [
     "dashboard",
     "landing",
     "lesson_complete",
-    "mentee_detail",
+    "mentee_detail_view",
     "mentee_extra_attempt",
     "mentee_note_add",
     "mentees",

@@ -19,9 +19,17 @@ from ..selectors import (
     attempt_shows_answers,
     course_progress_for_learner,
     courses_progress_for_learner,
+    mentor_of,
+    notes_for_learner,
     recent_quiz_results,
 )
-from ..services import ProgressError, lesson_mark_complete, quiz_attempt_start, quiz_attempt_submit
+from ..services import (
+    ProgressError,
+    lesson_mark_complete,
+    mentor_notes_mark_read,
+    quiz_attempt_start,
+    quiz_attempt_submit,
+)
 
 
 def _wants_json(request):
@@ -41,15 +49,25 @@ def landing(request):
 @login_required
 def dashboard(request):
     progresses = courses_progress_for_learner(learner=request.user)
-    return TemplateResponse(
+    notes = notes_for_learner(learner=request.user)
+    unread_count = sum(1 for note in notes if note.read_at is None)
+    response = TemplateResponse(
         request,
         "progress/dashboard.html",
         {
             "in_progress": [progress for progress in progresses if not progress.is_complete],
             "completed": [progress for progress in progresses if progress.is_complete],
             "recent_results": recent_quiz_results(learner=request.user),
+            "mentorship": mentor_of(learner=request.user),
+            "notes": notes,
+            "unread_count": unread_count,
         },
     )
+    response.render()
+    # Marked "new" on this visit, read from the next one on.
+    if unread_count:
+        mentor_notes_mark_read(learner=request.user)
+    return response
 
 
 @never_cache

@@ -1,17 +1,48 @@
-"""What a mentor sees and does: the mentees table, one mentee in detail, notes, extra attempts."""
+"""What a mentor sees and does: the mentees table, one mentee in detail, notes, extra attempts.
 
+Every view starts from the signed-in mentor's own mentees, so a learner who is not theirs, or an
+id that does not exist, is a 404 and shows nothing."""
+
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..forms import ExtraAttemptForm, MentorNoteForm
 from ..roles import is_mentor
+from ..selectors import (
+    MenteeStatus,
+    mentee_detail,
+    mentee_rows,
+    mentee_rows_filtered,
+    mentees_of,
+    most_missed_questions,
+)
+from ..selectors.mentor import MENTEE_SORTS
+from ..services import ProgressError, extra_attempt_grant, mentor_note_add
+
+
+QUIZ_NOT_FOUND = gettext_lazy("This quiz is not one of the learner's.")
+SORT_OPTIONS = [
+    ("attention", gettext_lazy("Needs attention first")),
+    ("name", gettext_lazy("Name")),
+    ("progress", gettext_lazy("Lowest progress first")),
+    ("activity", gettext_lazy("Longest inactive first")),
+]
 
 
 def mentor_required(view):
     """Mentors only: anyone else signed in gets 403, a visitor the login page."""
 
+    @wraps(view)
     @login_required
     def wrapped(request, *args, **kwargs):
         if not is_mentor(request.user):
@@ -25,25 +56,114 @@ def mentor_required(view):
 @require_GET
 @mentor_required
 def mentees(request):
-    return HttpResponse("mentees")
+    rows = mentee_rows(mentor=request.user)
+    status = request.GET.get("status", "")
+    query = request.GET.get("q", "")[:100]
+    sort = request.GET.get("sort", "attention")
+    sort = sort if sort in MENTEE_SORTS else "attention"
+    counts = {key: sum(1 for row in rows if row.status == key) for key in MenteeStatus.ORDER}
+    return TemplateResponse(
+        request,
+        "progress/mentor/mentees.html",
+        {
+            "rows": mentee_rows_filtered(rows, status=status, query=query, sort=sort),
+            "total": len(rows),
+            "attention_count": sum(1 for row in rows if row.needs_attention),
+            "status_choices": [(key, MenteeStatus.LABELS[key], counts[key]) for key in MenteeStatus.ORDER],
+            "status": status,
+            "query": query,
+            "sort": sort,
+            "sort_options": SORT_OPTIONS,
+            "missed_questions": most_missed_questions(learners=mentees_of(mentor=request.user)) if rows else [],
+        },
+    )
+
+
+def _detail_or_404(request, learner_id):
+    detail = mentee_detail(mentor=request.user, learner_id=learner_id)
+    if detail is None:
+        raise Http404
+    return detail
+
+
+def _note_form(detail, data=None):
+    lessons = [item for progress in detail.courses for item in progress.outline.items if item.item_kind == "lesson"]
+    return MentorNoteForm(data, lessons=lessons, attempts=detail.attempts)
+
+
+def _render_detail(request, detail, note_form=None, status=200):
+    return TemplateResponse(
+        request,
+        "progress/mentor/mentee.html",
+        {
+            "detail": detail,
+            "learner": detail.learner,
+            "note_form": note_form or _note_form(detail),
+            "grant_forms": [
+                (quiz, ExtraAttemptForm(initial={"quiz": quiz.pk}), detail.attempts_used.get(quiz.pk, 0))
+                for quiz in detail.grantable_quizzes
+            ],
+        },
+        status=status,
+    )
 
 
 @never_cache
 @require_GET
 @mentor_required
-def mentee_detail(request, learner_id):
-    return HttpResponse("mentee")
+def mentee_detail_view(request, learner_id):
+    return _render_detail(request, _detail_or_404(request, learner_id))
 
 
 @never_cache
-@require_POST
+@require_http_methods(["POST"])
 @mentor_required
 def mentee_note_add(request, learner_id):
-    return HttpResponse("note")
+    detail = _detail_or_404(request, learner_id)
+    form = _note_form(detail, request.POST)
+    if form.is_valid():
+        lesson, attempt = form.pinned_to()
+        try:
+            mentor_note_add(
+                mentor=request.user,
+                learner=detail.learner,
+                text=form.cleaned_data["text"],
+                lesson=lesson,
+                attempt=attempt,
+            )
+        except ProgressError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your note has been sent."))
+            return redirect("mentor:mentee", learner_id=detail.learner.pk)
+    return _render_detail(request, detail, note_form=form, status=400)
 
 
 @never_cache
 @require_POST
 @mentor_required
 def mentee_extra_attempt(request, learner_id):
-    return HttpResponse("grant")
+    detail = _detail_or_404(request, learner_id)
+    form = ExtraAttemptForm(request.POST)
+    quizzes = {
+        item.pk: item for progress in detail.courses for item in progress.outline.items if item.item_kind == "quiz"
+    }
+    quiz = quizzes.get(form.cleaned_data["quiz"]) if form.is_valid() else None
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+    elif quiz is None:
+        messages.error(request, QUIZ_NOT_FOUND)
+    else:
+        try:
+            extra_attempt_grant(
+                mentor=request.user, learner=detail.learner, quiz=quiz, comment=form.cleaned_data["comment"]
+            )
+        except ProgressError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(learner)s can take “%(quiz)s” once more; they will see your note.")
+                % {"learner": detail.learner, "quiz": quiz.title},
+            )
+    return redirect("mentor:mentee", learner_id=detail.learner.pk)
