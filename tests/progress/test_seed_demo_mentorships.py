@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from progress.models import Mentorship
+from progress.models import MentorNote, Mentorship
 from progress.services import mentorship_end
 
 
@@ -48,6 +48,16 @@ class DemoMentorshipTests:
         seed_mentorships()
         assert active_mentees_of_mentor() == ["learner", "learner2", "learner3"]
         assert Mentorship.objects.count() == 3
+
+    def test_each_mentee_gets_one_welcome_note(self):
+        """The mentor greets each demo mentee once, however often the command runs."""
+        seed_mentorships()
+        seed_mentorships()
+        assert sorted(MentorNote.objects.values_list("learner__username", flat=True)) == [
+            "learner",
+            "learner2",
+            "learner3",
+        ]
 
     def test_ended_demo_mentorship_is_started_again_and_kept_as_history(self):
         """The demo promises an active mentor: an ended demo pair gets a new active mentorship,

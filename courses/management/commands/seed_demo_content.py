@@ -106,7 +106,7 @@ class DemoUser:
 
 
 def _learner(username, full_name):
-    return DemoUser("learner (secretary)", username, full_name, f"{SITE_URL}/", is_learner=True)
+    return DemoUser("learner (secretary)", username, full_name, f"{SITE_URL}/my/", is_learner=True)
 
 
 DEMO_USERS = (
@@ -130,7 +130,7 @@ DEMO_USERS = (
         "regional coordinator",
         "coordinator",
         "Игорь Павлович Соколов",
-        f"{SITE_URL}/",
+        f"{SITE_URL}/reports/",
         groups=(COORDINATORS_GROUP,),
         is_in_first_region=True,
     ),
@@ -138,7 +138,7 @@ DEMO_USERS = (
         "mentor (of learner, learner2, learner3)",
         "mentor",
         "Татьяна Викторовна Морозова",
-        f"{SITE_URL}/",
+        f"{SITE_URL}/mentor/",
         groups=(MENTORS_GROUP,),
         is_in_first_region=True,
     ),

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from progress.models import Mentorship
-from progress.services import ProgressError, mentorship_assign
+from progress.models import MentorNote, Mentorship
+from progress.services import ProgressError, mentor_note_add, mentorship_assign
 
 
 # The usernames seed_demo_content creates.
@@ -17,9 +17,15 @@ DEMO_MENTOR = "mentor"
 DEMO_MENTEES = ("learner", "learner2", "learner3")
 
 
+WELCOME_NOTE = (
+    "Здравствуйте! Я ваш наставник по курсу. Проходите уроки в своём темпе; если тема покажется "
+    "сложной или тест не получится с первого раза, напишите мне — разберём вместе."
+)
+
+
 class Command(BaseCommand):
     help = (
-        f"Make the demo user {DEMO_MENTOR!r} the active mentor of {', '.join(DEMO_MENTEES)}. "
+        f"Make the demo user {DEMO_MENTOR!r} the active mentor of {', '.join(DEMO_MENTEES)}, with a welcome note. "
         "Idempotent; skips with a warning when seed_demo_content has not created the users yet."
     )
 
@@ -33,9 +39,12 @@ class Command(BaseCommand):
                 )
             )
             return
-        created = self.assign_mentees(mentor=users[DEMO_MENTOR], learners=[users[name] for name in DEMO_MENTEES])
+        mentor, learners = users[DEMO_MENTOR], [users[name] for name in DEMO_MENTEES]
+        created = self.assign_mentees(mentor=mentor, learners=learners)
+        notes = self.welcome(mentor=mentor, learners=learners)
         self.stdout.write(
-            f"{DEMO_MENTOR} mentors {', '.join(DEMO_MENTEES)} ({created} mentorships created in this run)."
+            f"{DEMO_MENTOR} mentors {', '.join(DEMO_MENTEES)} "
+            f"({created} mentorships and {notes} welcome notes created in this run)."
         )
 
     @transaction.atomic
@@ -52,3 +61,14 @@ class Command(BaseCommand):
                 continue
             created_count += 1
         return created_count
+
+    def welcome(self, *, mentor, learners):
+        """A first note from the mentor, so the learner's page shows the feedback thread."""
+        count = 0
+        for learner in learners:
+            if MentorNote.objects.filter(mentor=mentor, learner=learner).exists():
+                continue
+            if Mentorship.objects.filter(mentor=mentor, learner=learner, is_active=True).exists():
+                mentor_note_add(mentor=mentor, learner=learner, text=WELCOME_NOTE)
+                count += 1
+        return count
