@@ -1,8 +1,10 @@
+import importlib
 from types import SimpleNamespace
 
 import pytest
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 
 from wagtail.models import Locale, Page, Site
 
@@ -95,3 +97,16 @@ def sequential(course_tree):
     course_tree.course.is_sequential = True
     course_tree.course.save_revision().publish()
     return course_tree
+
+
+@pytest.fixture
+def role_groups(db):
+    """The "Mentors" and "Regional coordinators" groups that migration progress.0004_roles makes;
+    a flushed transactional test database lacks them, so they are made again here the same way."""
+    roles = importlib.import_module("progress.migrations.0004_roles").ROLE_PERMISSIONS
+    groups = {}
+    for name, codenames in roles.items():
+        groups[name], _created = Group.objects.get_or_create(name=name)
+        for app_label, codename in codenames:
+            groups[name].permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return groups
