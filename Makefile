@@ -64,3 +64,8 @@ test-postgres: install
 	else \
 		echo "PostgreSQL does not answer at $(PG_URL): suite ran on SQLite only"; \
 	fi
+
+bench: install messages ## Large data set in PostgreSQL "bench", then per-page figures (SCALE=small, FRESH=1)
+	DJANGO_SETTINGS_MODULE=bench.settings $(MANAGE) collectstatic --noinput -v0
+	$(PY) -m bench seed --scale $(or $(SCALE),full)$(if $(FRESH), --fresh)
+	$(PY) -m bench run $(BENCH_ARGS)

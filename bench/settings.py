@@ -1,0 +1,45 @@
+"""Production settings pointed at the bench database and at bench/urls.py (the site plus the minimal view).
+
+Only the bench uses this module (`python -m bench ...`); it never serves real traffic.
+"""
+
+import os
+
+
+# production.py refuses to start without a key; this one signs only the bench's own sessions.
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+
+import dj_database_url
+
+from school.settings.production import *  # noqa: F403
+from school.settings.production import ALLOWED_HOSTS
+
+
+BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
+# Set BENCH_REDIS_URL to an empty string to use the local-memory cache instead.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+DEBUG = False
+ROOT_URLCONF = "bench.urls"
+# The test client's host, next to whatever production allows.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+SECURE_SSL_REDIRECT = False
+DATABASES = {"default": dj_database_url.parse(BENCH_DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if BENCH_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": BENCH_REDIS_URL,
+            "KEY_PREFIX": "bench",
+        }
+    }
+# Mail is rendered as in production but goes nowhere.
+EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# The harness prints each failing page's exception itself; no tracebacks in the table.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"django.request": {"level": "CRITICAL"}},
+}
