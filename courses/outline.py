@@ -2,6 +2,7 @@
 lessons and quizzes. Built with a constant number of queries, whatever the course's size."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Q
 
@@ -12,6 +13,11 @@ from .models import CoursePage, LessonPage, ModulePage, QuizPage
 class OutlineModule:
     page: ModulePage
     items: list = field(default_factory=list)
+
+    @cached_property
+    def item_ids(self):
+        """The items' page ids, in order (read for every learner of a mentor's or a region's table)."""
+        return [item.pk for item in self.items]
 
     @property
     def lesson_count(self):

@@ -43,6 +43,8 @@ mentor_patterns = (
 reports_patterns = (
     [
         path("", views.reports_index, name="index"),
+        path("export.csv", views.reports.reports_export_csv, name="export_csv"),
+        path("export.xlsx", views.reports.reports_export_xlsx, name="export_xlsx"),
     ],
     "reports",
 )

@@ -1,6 +1,7 @@
 """Progress figures: the one place that computes them, split by who reads them."""
 
 from .course import (
+    STALLED_AFTER,
     CourseProgress,
     ItemProgress,
     ModuleProgress,
@@ -17,7 +18,6 @@ from .course import (
     recent_quiz_results,
 )
 from .mentor import (
-    STALLED_AFTER_DAYS,
     MenteeStatus,
     mentee_detail,
     mentee_rows,
@@ -28,10 +28,20 @@ from .mentor import (
     notes_for_learner,
     notes_pinned_to_page,
 )
+from .reports import (
+    LearnerFigures,
+    RegionReport,
+    RequiredItems,
+    done_counts_by_module,
+    region_learner_figures,
+    region_learners,
+    region_report,
+    report_courses,
+)
 
 
 __all__ = [
-    "STALLED_AFTER_DAYS",
+    "STALLED_AFTER",
     "MenteeStatus",
     "mentee_detail",
     "mentee_rows",
@@ -55,4 +65,12 @@ __all__ = [
     "quiz_attempt_allowances",
     "quiz_attempts_for_learner",
     "recent_quiz_results",
+    "LearnerFigures",
+    "RegionReport",
+    "RequiredItems",
+    "done_counts_by_module",
+    "region_learner_figures",
+    "region_learners",
+    "region_report",
+    "report_courses",
 ]

@@ -1,7 +1,9 @@
 """Progress figures: the one place that computes them. Every selector costs a constant number
 of queries, whatever the number of lessons, courses or attempts."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
 
 from django.db.models import Count
 
@@ -9,6 +11,11 @@ from courses.models import QuizPage
 from courses.outline import course_outline, course_outlines
 
 from ..models import Enrolment, ExtraAttempt, LessonCompletion, QuizAttempt
+
+
+# A learner with no activity for this long has stalled: the mentor's status and the region's
+# drop-off figures both count with it.
+STALLED_AFTER = timedelta(days=7)
 
 
 @dataclass
@@ -28,11 +35,12 @@ class ModuleProgress:
     items: list[ItemProgress]
     is_locked: bool
 
-    @property
+    # Cached: a mentor's table reads these for hundreds of learners; items never change once built.
+    @cached_property
     def required(self):
         return sum(1 for item in self.items if item.is_required)
 
-    @property
+    @cached_property
     def done(self):
         return sum(1 for item in self.items if item.is_required and item.is_done)
 
@@ -51,16 +59,21 @@ class CourseProgress:
     outline: object
     modules: list[ModuleProgress]
     enrolment: Enrolment | None = None
-    _items: dict = field(default_factory=dict, repr=False)
 
-    def __post_init__(self):
-        self._items = {item.page.pk: item for module in self.modules for item in module.items}
+    @cached_property
+    def _items(self):
+        # Built on first use: a mentor's or a region's table never looks items up by page.
+        return {
+            item_id: item
+            for module, outline_module in zip(self.modules, self.outline.modules, strict=True)
+            for item, item_id in zip(module.items, outline_module.item_ids, strict=True)
+        }
 
-    @property
+    @cached_property
     def required(self):
         return sum(module.required for module in self.modules)
 
-    @property
+    @cached_property
     def done(self):
         return sum(module.done for module in self.modules)
 
@@ -156,8 +169,8 @@ def _progress_from(outline, done_ids, enrolment=None):
         module = ModuleProgress(
             page=outline_module.page,
             items=[
-                ItemProgress(page=item, is_done=item.pk in done_ids, is_locked=is_locked)
-                for item in outline_module.items
+                ItemProgress(page=item, is_done=item_id in done_ids, is_locked=is_locked)
+                for item, item_id in zip(outline_module.items, outline_module.item_ids, strict=True)
             ],
             is_locked=is_locked,
         )
