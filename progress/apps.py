@@ -11,8 +11,9 @@ class ProgressConfig(AppConfig):
     def ready(self):
         from wagtail.permissions import register_permission_policy
 
-        from .models import Enrolment, LessonCompletion, QuizAttempt
-        from .permissions import ReadOnlyPermissionPolicy
+        from .models import Enrolment, LessonCompletion, Mentorship, QuizAttempt
+        from .permissions import MentorshipPermissionPolicy, ReadOnlyPermissionPolicy
 
         for model in (Enrolment, LessonCompletion, QuizAttempt):
             register_permission_policy(model, ReadOnlyPermissionPolicy(model), exact_class=True)
+        register_permission_policy(Mentorship, MentorshipPermissionPolicy(Mentorship), exact_class=True)

@@ -1,7 +1,6 @@
 """Spreadsheet exports of progress figures: CSV streamed row by row, XLSX in constant memory.
 
-Every cell a person typed (names, titles) may start with "=", "+", "-" or "@", which a spreadsheet
-would run as a formula; such cells are written with a leading apostrophe, as OWASP advises."""
+Every cell goes through school.spreadsheets.spreadsheet_safe, so a typed "=..." never runs as a formula."""
 
 import csv
 import tempfile
@@ -13,16 +12,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from school.spreadsheets import spreadsheet_safe
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def spreadsheet_safe(value):
-    """A cell value a spreadsheet shows as text: strings that start like a formula get a leading "'"."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _local(value, tz):

@@ -44,7 +44,11 @@ class Enrolment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["learner", "course"], name="progress_one_enrolment_per_course"),
         ]
-        indexes = [models.Index(fields=["course", "completed_at"], name="progress_enrol_course_done")]
+        indexes = [
+            models.Index(fields=["course", "completed_at"], name="progress_enrol_course_done"),
+            # The admin listing's default ordering (newest first; the id keeps pages stable).
+            models.Index(fields=["started_at", "id"], name="progress_enrol_started"),
+        ]
 
     def __str__(self):
         return f"{self.learner} — {self.course}"
@@ -72,6 +76,8 @@ class LessonCompletion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["learner", "lesson"], name="progress_one_completion_per_lesson"),
         ]
+        # The admin listing's default ordering (newest first; the id keeps pages stable).
+        indexes = [models.Index(fields=["completed_at", "id"], name="progress_completion_at")]
 
     def __str__(self):
         return f"{self.learner} — {self.lesson}"
@@ -117,7 +123,11 @@ class QuizAttempt(models.Model):
                 condition=Q(is_passed=False) | Q(submitted_at__isnull=False), name="progress_passed_is_submitted"
             ),
         ]
-        indexes = [models.Index(fields=["learner", "quiz", "is_passed"], name="progress_attempt_passed")]
+        indexes = [
+            models.Index(fields=["learner", "quiz", "is_passed"], name="progress_attempt_passed"),
+            # Meta.ordering and the admin listing's (newest first; the id keeps pages stable).
+            models.Index(fields=["started_at", "id"], name="progress_attempt_started"),
+        ]
 
     def __str__(self):
         return f"{self.learner} — {self.quiz} #{self.number}"

@@ -18,7 +18,7 @@ def is_mentor(user):
 
 def sees_every_region(user):
     """Staff read any region's figures; a coordinator only their own."""
-    return user.is_authenticated and user.is_active and user.is_staff
+    return user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser)
 
 
 def report_regions(user):

@@ -1,13 +1,19 @@
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
 
 from .models import Branch, Region
+from .spreadsheets import FormulaSafeExportMixin
+
+
+class OrganisationIndexView(FormulaSafeExportMixin, IndexView):
+    pass
 
 
 class RegionViewSet(SnippetViewSet):
     model = Region
+    index_view_class = OrganisationIndexView
     icon = "site"
     list_display = ["name", "code"]
     list_export = ["code", "name"]
@@ -17,9 +23,18 @@ class RegionViewSet(SnippetViewSet):
 
 class BranchViewSet(SnippetViewSet):
     model = Branch
+    index_view_class = OrganisationIndexView
     icon = "group"
     list_display = ["number", "name", "region"]
-    list_export = ["region__code", "number", "name"]
+    # Dotted paths (Wagtail reads them with multigetattr), headed with the columns that
+    # import_branches reads, so that an export can be edited and loaded again.
+    list_export = ["region.code", "region.name", "number", "name"]
+    export_headings = {
+        "region.code": "region_code",
+        "region.name": "region_name",
+        "number": "branch_number",
+        "name": "branch_name",
+    }
     list_filter = ["region"]
     search_fields = ["name", "number"]
 
