@@ -22,8 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from school.models import Branch, Region
 
 from .models import Mentorship
-from .roles import is_mentor
-from .services import MENTOR_NOT_IN_GROUP, mentorship_assign, mentorship_check
+from .services import ProgressError, mentorships_assign_bulk, mentorships_check_bulk
 
 
 MAX_FILE_SIZE = 2 * 1024 * 1024
@@ -421,7 +420,8 @@ def _check_fields(row):
 
 
 def _check_mentor(row, lookups, *, is_identified):
-    """The mentor must exist and be allowed to follow the learner (progress.services rules)."""
+    """The mentor must exist; the learner's current mentor again is no change. Whether the mentor may
+    follow the learner (progress.services rules) is checked for all the rows at once afterwards."""
     username = row.values["mentor"]
     if not username:
         return
@@ -429,18 +429,21 @@ def _check_mentor(row, lookups, *, is_identified):
     if mentor is None:
         row.errors.append(ROW_UNKNOWN_MENTOR % {"username": username})
         return
-    if row.learner is None or not is_identified:
-        # A learner created by this import has no mentor yet: only the mentor's role matters.
-        problem = None if is_mentor(mentor) else MENTOR_NOT_IN_GROUP % {"user": mentor.get_username()}
-    else:
+    if row.learner is not None and is_identified:
         row.current_mentor = lookups.current_mentors.get(row.learner.pk)
         if row.current_mentor == mentor:
             return  # already their mentor: nothing to do
-        problem = mentorship_check(mentor=mentor, learner=row.learner)
-    if problem:
+    row.mentor = mentor
+
+
+def _check_mentor_rules(candidates):
+    """The rules of progress.services for the (row, learner) candidates' mentors, all in a constant
+    number of queries."""
+    problems = mentorships_check_bulk(pairs=[(row.mentor, learner) for row, learner in candidates])
+    for index, problem in problems.items():
+        row = candidates[index][0]
         row.errors.append(problem)
-    else:
-        row.mentor = mentor
+        row.mentor = None
 
 
 def _check_repeats(rows):
@@ -478,6 +481,8 @@ def learner_import_plan(*, text):
         if not row.is_misaligned:
             _check_identity(row, lookups)
     lookups.load_current_mentors([row.learner for row in rows if row.learner is not None])
+    User = get_user_model()
+    mentor_candidates = []
     for row in rows:
         if row.is_misaligned:
             continue
@@ -486,49 +491,123 @@ def learner_import_plan(*, text):
         _check_place(row, lookups)
         _check_fields(row)
         _check_mentor(row, lookups, is_identified=is_identified)
+        if row.mentor is not None:
+            # A learner created by this import (or not told apart) has no mentor yet: an unsaved user
+            # stands for them, so only the mentor's role matters.
+            learner = row.learner if is_identified and row.learner is not None else User(username=row.username)
+            mentor_candidates.append((row, learner))
+    _check_mentor_rules(mentor_candidates)
     _check_repeats(rows)
     return ImportPlan(text=text, rows=rows, delimiter=delimiter)
 
 
-def _save_learner(row):
+def _learners_to_save(rows):
+    """The new learners (with an unusable password) and the changed ones, validated, each with its row.
+    A row whose learner does not validate gets the errors."""
     User = get_user_model()
-    learner = row.learner
-    if learner is None:
-        learner = User(username=row.username)
-        learner.set_unusable_password()
-    elif not row.changes:
-        return learner
-    learner.full_name = row.full_name
-    learner.email = row.email
-    learner.region = row.region
-    learner.branch = row.branch
-    # Region and branch were looked up and matched by the plan; the database guards the username.
-    learner.full_clean(exclude=["region", "branch"], validate_unique=False)
-    learner.save()
-    return learner
+    new, changed = [], []
+    for row in rows:
+        if row.is_new:
+            learner = User(username=row.username)
+            learner.set_unusable_password()
+            to_save = new
+        elif row.changes:
+            learner = row.learner
+            to_save = changed
+        else:
+            continue
+        learner.full_name = row.full_name
+        learner.email = row.email
+        learner.region = row.region
+        learner.branch = row.branch
+        try:
+            # Region and branch were looked up and matched by the plan; the database guards the username.
+            learner.full_clean(exclude=["region", "branch"], validate_unique=False)
+        except ValidationError as error:
+            row.errors.extend(error.messages)
+        else:
+            to_save.append((row, learner))
+    return new, changed
+
+
+def _create_learners(new):
+    """INSERT the new learners, a few hundred per query. A username taken since the file was
+    validated is reported on its row."""
+    if not new:
+        return
+    User = get_user_model()
+    try:
+        with transaction.atomic():
+            User.objects.bulk_create([learner for row, learner in new])
+    except IntegrityError:
+        taken = set()
+        for chunk in _chunks(row.username for row, learner in new):
+            taken.update(User.objects.filter(username__in=chunk).values_list("username", flat=True))
+        rows = [row for row, learner in new if row.username in taken] or [row for row, learner in new]
+        for row in rows:
+            row.errors.append(ROW_CHANGED_MEANWHILE)
+
+
+def _update_learners(changed):
+    """UPDATE only the changed fields of the changed learners, grouped by the fields that change: a
+    few hundred learners per query (bulk_update costs a CASE branch per learner and field). A learner
+    deleted since the file was validated is reported on their row."""
+    User = get_user_model()
+    groups = {}
+    for row, learner in changed:
+        groups.setdefault(tuple(row.changes), []).append(learner)
+    updated = 0
+    for fields, learners in groups.items():
+        updated += User.objects.bulk_update(learners, fields, batch_size=LOOKUP_CHUNK)
+    if updated == len(changed):
+        return
+    remaining = set()
+    for chunk in _chunks(learner.pk for row, learner in changed):
+        remaining.update(User.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    for row, learner in changed:
+        if learner.pk not in remaining:
+            row.errors.append(ROW_CHANGED_MEANWHILE)
+
+
+def _assign_mentors(rows, learners, assigned_by):
+    """Assign the rows' mentors to their (now saved) learners in bulk. A rule broken by a concurrent
+    change is reported on its row."""
+    rows = [row for row in rows if row.mentor is not None]
+    if not rows:
+        return
+    pairs = [(row.mentor, learners.get(row.number, row.learner)) for row in rows]
+    try:
+        mentorships_assign_bulk(pairs=pairs, assigned_by=assigned_by)
+    except ProgressError as error:  # the problems by the pair's index
+        for index, messages in error.message_dict.items():
+            rows[index].errors.extend(messages)
+    except IntegrityError:
+        # Assigned concurrently again while the service checked again: which learner cannot be told.
+        for row in rows:
+            row.errors.append(ROW_CHANGED_MEANWHILE)
 
 
 def learner_import_apply(*, text, assigned_by=None):
     """Validate the text again and, when no row has an error, create and update the learners and
-    assign their mentors in one transaction. Returns the plan; `is_applied` tells whether anything
-    was written. A rule broken by a concurrent change (caught by the services) rolls everything back
-    and is reported on its row."""
+    assign their mentors in one transaction, in a constant number of queries per few hundred rows.
+    Returns the plan; `is_applied` tells whether anything was written. A rule broken by a concurrent
+    change (caught by the services and the database) rolls everything back and is reported on its
+    row."""
     with transaction.atomic():
         plan = learner_import_plan(text=text)
         if plan.has_errors:
             return plan
-        for row in plan.rows:
-            try:
-                learner = _save_learner(row)
-                if row.mentor is not None:
-                    mentorship_assign(mentor=row.mentor, learner=learner, assigned_by=assigned_by)
-            except ValidationError as error:  # ProgressError included
-                row.errors.extend(error.messages)
-            except IntegrityError:
-                # A user with this username was created since the file was validated.
-                row.errors.append(ROW_CHANGED_MEANWHILE)
-            if row.errors:
-                transaction.set_rollback(True)
-                return plan
+        new, changed = _learners_to_save(plan.rows)
+        if not plan.has_errors:
+            _create_learners(new)
+        if not plan.has_errors:
+            _update_learners(changed)
+        if not plan.has_errors:
+            # The rows of new learners keep learner=None: the plan's counts read it.
+            learners = {row.number: learner for row, learner in new}
+            _assign_mentors(plan.rows, learners, assigned_by)
+        if plan.has_errors:
+            transaction.set_rollback(True)
+            return plan
         plan.is_applied = True
     return plan

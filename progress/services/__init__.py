@@ -26,6 +26,8 @@ from .mentoring import (
     mentorship_assign,
     mentorship_check,
     mentorship_end,
+    mentorships_assign_bulk,
+    mentorships_check_bulk,
 )
 from .quiz import (
     ANSWER_INVALID,
@@ -68,6 +70,8 @@ __all__ = [
     "mentorship_assign",
     "mentorship_check",
     "mentorship_end",
+    "mentorships_assign_bulk",
+    "mentorships_check_bulk",
     "page_visit_record",
     "quiz_attempt_start",
     "quiz_attempt_submit",

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
+from progress import imports
 from progress.admin_import import CONTENT_DAMAGED, IMPORT_DONE, encode_content
 from progress.imports import (
     ACTION_ASSIGN_MENTOR,
@@ -33,6 +34,7 @@ from progress.imports import (
     ROW_BAD_EMAIL,
     ROW_BAD_USERNAME,
     ROW_BRANCH_NEEDS_REGION,
+    ROW_CHANGED_MEANWHILE,
     ROW_DUPLICATE,
     ROW_EMAIL_REPEATED,
     ROW_EMAIL_TAKEN,
@@ -53,7 +55,15 @@ from progress.imports import (
     learner_import_plan,
 )
 from progress.models import Mentorship
-from progress.services import LEARNER_HAS_MENTOR, MENTOR_IS_LEARNER, MENTOR_NOT_IN_GROUP, mentorship_assign
+from progress.services import (
+    LEARNER_HAS_MENTOR,
+    MENTOR_IS_LEARNER,
+    MENTOR_NOT_IN_GROUP,
+    ProgressError,
+    mentoring,
+    mentorship_assign,
+    mentorships_assign_bulk,
+)
 from school.factories import BranchFactory, RegionFactory, UserFactory
 from school.models import User
 
@@ -450,6 +460,185 @@ class RowErrorTests:
         plan = assert_refused(text, 4, ROW_UNKNOWN_MENTOR % {"username": "nobody"})
         assert [(row.number, bool(row.errors)) for row in plan.rows] == [(2, False), (4, True)]
         assert not User.objects.filter(username="smirnova").exists()
+
+
+def run_after(monkeypatch, module, name, action):
+    """Make `action` happen right after module.name runs: a change another request makes meanwhile."""
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        action()
+        return result
+
+    monkeypatch.setattr(module, name, wrapper)
+
+
+def stale_active_mentorships(monkeypatch, action, *, read):
+    """The services' `read`-th read of the active mentorships happens just before `action` (another
+    request assigning a mentor), so only what comes after, or the database's constraint, can see it."""
+    original = mentoring._active_mentorships
+    reads = []
+
+    def read_then_act(learners):
+        current = original(learners)
+        reads.append(current)
+        if len(reads) == read:
+            action()
+        return current
+
+    monkeypatch.setattr(mentoring, "_active_mentorships", read_then_act)
+    return reads
+
+
+class ConcurrentChangeTests:
+    def test_mentor_assigned_after_the_check(self, org, monkeypatch):
+        """Another mentor assigned to a learner between the import's check and its insert trips the
+        database constraint: nothing is imported and the row says why."""
+        # Reads: the plan's check, the bulk service's check before its insert, its check again after.
+        reads = stale_active_mentorships(
+            monkeypatch, lambda: Mentorship.objects.create(mentor=org.other_mentor, learner=org.existing), read=2
+        )
+        text = csv_text(
+            ("smirnova", "smirnova@example.org", "", "52", "14", "petrov"), ("ivanova", "", "", "", "", "petrov")
+        )
+        plan = assert_refused(text, 3, LEARNER_HAS_MENTOR % {"learner": "ivanova", "mentor": "sidorov"})
+        assert plan.rows[0].errors == []
+        assert len(reads) == 3
+
+    def test_mentor_assigned_after_the_preview_check(self, org, monkeypatch):
+        """A mentor assigned after the import's own check is caught by the service's check: nothing is
+        imported and the row says why."""
+        stale_active_mentorships(
+            monkeypatch, lambda: Mentorship.objects.create(mentor=org.other_mentor, learner=org.existing), read=1
+        )
+        assert_refused(
+            csv_text(("ivanova", "", "", "", "", "petrov")),
+            2,
+            LEARNER_HAS_MENTOR % {"learner": "ivanova", "mentor": "sidorov"},
+        )
+
+    def test_username_taken_after_the_plan(self, org, monkeypatch):
+        """A user with a new learner's username created meanwhile: nothing is imported, the row says so."""
+        run_after(monkeypatch, imports, "_learners_to_save", lambda: UserFactory(username="smirnova"))
+        text = csv_text(
+            ("smirnova", "smirnova@example.org", "", "", "", "petrov"), ("orlova", "orlova@example.org", "", "", "", "")
+        )
+        plan = assert_refused(text, 2, ROW_CHANGED_MEANWHILE)
+        assert plan.rows[1].errors == []
+
+    def test_learner_deleted_after_the_plan(self, org, monkeypatch):
+        """A learner to update deleted meanwhile is not created again: nothing is imported, the row says so."""
+        run_after(monkeypatch, imports, "_learners_to_save", lambda: User.objects.filter(pk=org.existing.pk).delete())
+        assert_refused(csv_text(("ivanova", "", "Иванова Мария", "", "", "")), 2, ROW_CHANGED_MEANWHILE)
+
+
+class MentorshipsAssignBulkTests:
+    def test_assigns_each_pair_once_recording_who_assigned(self, org, admin_user):
+        """Every pair gets an active mentorship with assigned_by; the current mentor again is no change."""
+        current = mentorship_assign(mentor=org.mentor, learner=org.existing)
+        learner = UserFactory(username="orlova")
+        mentorships = mentorships_assign_bulk(
+            pairs=[(org.mentor, org.existing), (org.other_mentor, learner)], assigned_by=admin_user
+        )
+        assert mentorships[0] == current
+        assert (mentorships[1].mentor, mentorships[1].learner, mentorships[1].assigned_by) == (
+            org.other_mentor,
+            learner,
+            admin_user,
+        )
+        assert Mentorship.objects.count() == 2
+
+    def test_any_broken_rule_assigns_nothing(self, org):
+        """The rules of mentorship_check, reported by the pair's index; no pair is assigned."""
+        mentorship_assign(mentor=org.other_mentor, learner=org.existing)
+        outsider = UserFactory(username="outsider")
+        learner = UserFactory(username="orlova")
+        with pytest.raises(ProgressError) as raised:
+            mentorships_assign_bulk(
+                pairs=[
+                    (org.mentor, learner),
+                    (outsider, learner),
+                    (org.mentor, org.mentor),
+                    (org.mentor, org.existing),
+                ]
+            )
+        assert raised.value.message_dict == {
+            1: [str(MENTOR_NOT_IN_GROUP % {"user": "outsider"})],
+            2: [str(MENTOR_IS_LEARNER)],
+            3: [str(LEARNER_HAS_MENTOR % {"learner": "ivanova", "mentor": "sidorov"})],
+        }
+        assert Mentorship.objects.count() == 1
+
+    def test_a_learner_named_twice_gets_the_first_mentor(self, org):
+        """Pairs are assigned as if one after another: a second mentor for the same learner is refused."""
+        with pytest.raises(ProgressError) as raised:
+            mentorships_assign_bulk(pairs=[(org.mentor, org.existing), (org.other_mentor, org.existing)])
+        assert raised.value.message_dict == {1: [str(LEARNER_HAS_MENTOR % {"learner": "ivanova", "mentor": "petrov"})]}
+        assert not Mentorship.objects.exists()
+
+    def test_same_mentor_assigned_concurrently_is_reused(self, org, monkeypatch):
+        """When another request assigned the same mentor first, its row is returned and none is added."""
+        reads = stale_active_mentorships(
+            monkeypatch, lambda: Mentorship.objects.create(mentor=org.mentor, learner=org.existing), read=1
+        )
+        mentorships = mentorships_assign_bulk(pairs=[(org.mentor, org.existing)])
+        assert mentorships == [Mentorship.objects.get(learner=org.existing, is_active=True)]
+        assert Mentorship.objects.count() == 1
+        assert len(reads) == 2  # checked again after the database refused the insert
+
+
+# Applying a file costs as many queries for 3 rows as for 30 (a third of them learners to update,
+# all with one of the two mentors). Up to 22:
+#   1      the import's savepoint (the test's transaction is outside)
+#   2-3    the users named by username or mentor, and by email, with their region and branch
+#   4-5    the regions by code, their branches
+#   6      the learners' active mentorships (their current mentors, for the preview)
+#   7      the same, for the mentorship rules (mentorships_check_bulk)
+#   8-11   each mentor's user and group permissions (is_mentor; one pair per distinct mentor)
+#   12-14  savepoint, INSERT of the new learners, release
+#   15     UPDATE of the changed learners (one group of changed fields)
+#   16     mentorships_assign_bulk's savepoint
+#   17     the active mentorships again, as the writing transaction sees them
+#   18-20  savepoint, INSERT of the mentorships, release
+#   21-22  release of the two savepoints
+# The preview (learner_import_plan) is queries 2-11.
+APPLY_QUERIES = 22
+PLAN_QUERIES = 10
+
+
+def file_of(org, count):
+    rows = []
+    for number in range(count):
+        mentor = ("petrov", "sidorov")[number % 2]
+        if number % 3 == 0:
+            UserFactory(username=f"old{number}", email=f"old{number}@example.org", branch=org.branch)
+            rows.append((f"old{number}", "", f"Новое имя {number}", "77", "3", mentor))
+        else:
+            rows.append((f"new{number}", f"new{number}@example.org", f"Новый {number}", "52", "14", mentor))
+    return csv_text(*rows)
+
+
+class QueryCountTests:
+    @pytest.mark.parametrize("count", [3, 30])
+    def test_applying_costs_the_same_queries_for_3_and_30_rows(
+        self, org, admin_user, count, django_assert_max_num_queries
+    ):
+        """Learners are created, updated and given mentors in bulk: no query per row."""
+        text = file_of(org, count)
+        with django_assert_max_num_queries(APPLY_QUERIES):
+            plan = learner_import_apply(text=text, assigned_by=admin_user)
+        assert plan.is_applied is True
+        assert (plan.created_count, plan.updated_count, plan.mentors_count) == (count * 2 // 3, count // 3, count)
+        assert Mentorship.objects.filter(is_active=True, assigned_by=admin_user).count() == count
+
+    @pytest.mark.parametrize("count", [3, 30])
+    def test_preview_costs_the_same_queries_for_3_and_30_rows(self, org, count, django_assert_max_num_queries):
+        """The preview looks everything up in bulk, the mentorship rules included."""
+        text = file_of(org, count)
+        with django_assert_max_num_queries(PLAN_QUERIES):
+            plan = learner_import_plan(text=text)
+        assert plan.has_errors is False
 
 
 class CommandTests:
