@@ -1,6 +1,10 @@
 """Who may use which site view. The groups and their permissions come from migration 0004_roles;
 views ask these functions, never group names."""
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from school.models import Region
@@ -43,3 +47,20 @@ def landing_url(user):
     if user.is_staff:
         return reverse("wagtailadmin_home")
     return reverse("progress:dashboard")
+
+
+def role_required(test):
+    """A view for users who pass `test` (is_mentor, reads_reports): anyone else signed in gets 403,
+    a visitor the login page."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not test(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

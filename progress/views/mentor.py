@@ -3,21 +3,17 @@
 Every view starts from the signed-in mentor's own mentees, so a learner who is not theirs, or an
 id that does not exist, is a 404 and shows nothing."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import ExtraAttemptForm, MentorNoteForm
-from ..roles import is_mentor
+from ..roles import is_mentor, role_required
 from ..selectors import (
     MenteeStatus,
     mentee_detail,
@@ -39,17 +35,7 @@ SORT_OPTIONS = [
 ]
 
 
-def mentor_required(view):
-    """Mentors only: anyone else signed in gets 403, a visitor the login page."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not is_mentor(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+mentor_required = role_required(is_mentor)
 
 
 @never_cache
@@ -116,7 +102,7 @@ def mentee_detail_view(request, learner_id):
 
 
 @never_cache
-@require_http_methods(["POST"])
+@require_POST
 @mentor_required
 def mentee_note_add(request, learner_id):
     detail = _detail_or_404(request, learner_id)

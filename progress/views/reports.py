@@ -4,8 +4,6 @@ per-learner exports. Staff read any region; a coordinator only their own (anothe
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -16,20 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..exports import csv_streaming_response, xlsx_response
-from ..roles import reads_reports, report_regions
+from ..roles import reads_reports, report_regions, role_required
 from ..selectors import region_learner_figures, region_report, report_courses
 
 
-def reports_required(view):
-    """Coordinators and staff only: anyone else signed in gets 403, a visitor the login page."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not reads_reports(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+reports_required = role_required(reads_reports)
 
 
 @dataclass
