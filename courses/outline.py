@@ -19,6 +19,11 @@ class OutlineModule:
         """The items' page ids, in order (read for every learner of a mentor's or a region's table)."""
         return [item.pk for item in self.items]
 
+    @cached_property
+    def required_item_ids(self):
+        """Ids of the items that count towards progress (optional lessons do not)."""
+        return frozenset(item.pk for item in self.items if item.is_required)
+
     @property
     def lesson_count(self):
         return sum(1 for item in self.items if isinstance(item, LessonPage))

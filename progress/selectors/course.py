@@ -31,18 +31,31 @@ class ItemProgress:
 
 @dataclass
 class ModuleProgress:
-    page: object
-    items: list[ItemProgress]
+    """A learner's state in one module: done and required count the module's required items; the
+    per-item list is built only when a page shows it (a mentor's or a region's table never does)."""
+
+    outline_module: object
+    done_ids: set
     is_locked: bool
 
-    # Cached: a mentor's table reads these for hundreds of learners; items never change once built.
+    @property
+    def page(self):
+        return self.outline_module.page
+
+    @cached_property
+    def items(self):
+        return [
+            ItemProgress(page=item, is_done=item_id in self.done_ids, is_locked=self.is_locked)
+            for item, item_id in zip(self.outline_module.items, self.outline_module.item_ids, strict=True)
+        ]
+
     @cached_property
     def required(self):
-        return sum(1 for item in self.items if item.is_required)
+        return len(self.outline_module.required_item_ids)
 
     @cached_property
     def done(self):
-        return sum(1 for item in self.items if item.is_required and item.is_done)
+        return len(self.outline_module.required_item_ids & self.done_ids)
 
     @property
     def is_complete(self):
@@ -166,14 +179,7 @@ def _progress_from(outline, done_ids, enrolment=None):
     earlier_modules_complete = True
     for outline_module in outline.modules:
         is_locked = outline.course.is_sequential and not earlier_modules_complete
-        module = ModuleProgress(
-            page=outline_module.page,
-            items=[
-                ItemProgress(page=item, is_done=item_id in done_ids, is_locked=is_locked)
-                for item, item_id in zip(outline_module.items, outline_module.item_ids, strict=True)
-            ],
-            is_locked=is_locked,
-        )
+        module = ModuleProgress(outline_module=outline_module, done_ids=done_ids, is_locked=is_locked)
         earlier_modules_complete = earlier_modules_complete and module.is_complete
         modules.append(module)
     return CourseProgress(course=outline.course, outline=outline, modules=modules, enrolment=enrolment)

@@ -114,9 +114,7 @@ def _latest(*moments):
 def mentee_rows(*, mentor, now=None):
     """One row per active mentee, in "needs attention" order: 10 queries in all."""
     now = now or timezone.now()
-    learners = list(
-        mentees_of(mentor=mentor).select_related("region", "branch__region").order_by("full_name", "username")
-    )
+    learners = list(mentees_of(mentor=mentor).select_related("region", "branch").order_by("full_name", "username"))
     if not learners:
         return []
     learner_ids = [learner.pk for learner in learners]
@@ -221,7 +219,7 @@ def mentee_rows_filtered(rows, *, status="", query="", sort="attention"):
             for row in rows
             if query in str(row.learner).lower()
             or query in row.learner.get_username().lower()
-            or (row.learner.branch and query in str(row.learner.branch).lower())
+            or (row.learner.branch and query in f"{row.learner.branch.name} {row.learner.branch.number}".lower())
         ]
     return sorted(rows, key=MENTEE_SORTS.get(sort, MENTEE_SORTS["attention"]))
 

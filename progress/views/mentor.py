@@ -4,6 +4,7 @@ Every view starts from the signed-in mentor's own mentees, so a learner who is n
 id that does not exist, is a 404 and shows nothing."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -26,6 +27,8 @@ from ..selectors.mentor import MENTEE_SORTS
 from ..services import ProgressError, extra_attempt_grant, mentor_note_add
 
 
+# A mentor has up to about 200 mentees: a page of them stays light on a phone.
+MENTEES_PER_PAGE = 50
 QUIZ_NOT_FOUND = gettext_lazy("This quiz is not one of the learner's.")
 SORT_OPTIONS = [
     ("attention", gettext_lazy("Needs attention first")),
@@ -52,7 +55,9 @@ def mentees(request):
         request,
         "progress/mentor/mentees.html",
         {
-            "rows": mentee_rows_filtered(rows, status=status, query=query, sort=sort),
+            "rows": Paginator(
+                mentee_rows_filtered(rows, status=status, query=query, sort=sort), MENTEES_PER_PAGE
+            ).get_page(request.GET.get("page")),
             "total": len(rows),
             "attention_count": sum(1 for row in rows if row.needs_attention),
             "status_choices": [(key, MenteeStatus.LABELS[key], counts[key]) for key in MenteeStatus.ORDER],

@@ -185,6 +185,20 @@ class MenteesTableTests:
         submit_quiz(other_learner, course_tree.quiz, correct=False)
         assert 'class="missed"' not in mentor_client.get("/mentor/").content.decode()
 
+    def test_long_lists_are_paged_after_sorting(self, mentor, mentor_client, course_tree):
+        """60 mentees: 50 on the first page, the rest on the second, in the same order across pages."""
+        for number in range(60):
+            mentorship_assign(
+                mentor=mentor, learner=UserFactory(username=f"m{number:02d}", full_name=f"Ученик {number:02d}")
+            )
+        first = mentor_client.get("/mentor/?sort=name").content.decode()
+        second = mentor_client.get("/mentor/?sort=name&page=2").content.decode()
+        assert first.count("mentee-row ") == 50
+        assert second.count("mentee-row ") == 10
+        assert "Ученик 49" in first
+        assert "Ученик 50" in second
+        assert "Ученик 50" not in first
+
     def test_learner_html_in_name_is_escaped(self, mentor, mentor_client, course_tree):
         """A full name with markup is shown as text."""
         mentorship_assign(mentor=mentor, learner=UserFactory(username="xss", full_name="<b>Хакер</b>"))
