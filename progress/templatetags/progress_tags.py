@@ -75,4 +75,6 @@ def role_links(context):
         links.append((reverse("mentor:mentees"), _("My mentees"), request.path.startswith(reverse("mentor:mentees"))))
     if reads_reports(request.user):
         links.append((reverse("reports:index"), _("Reports"), request.path.startswith(reverse("reports:index"))))
+    if request.user.has_perm("wagtailadmin.access_admin"):
+        links.append((reverse("wagtailadmin_home"), _("Administration"), False))
     return links

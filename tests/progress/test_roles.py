@@ -59,15 +59,17 @@ def test_next_parameter_still_wins_over_the_role_landing():
 
 
 def test_header_shows_each_user_only_their_views():
-    """A learner sees neither mentor nor reports links; a coordinator sees reports only; a mentor mentees only."""
+    """A learner sees no role links; a coordinator sees reports and the admin (their region's listings);
+    a mentor sees their mentees only."""
     UserFactory(username="plain")
     coordinator = UserFactory(username="coord")
     Group.objects.get(name="Regional coordinators").user_set.add(coordinator)
     mentor = UserFactory(username="ment")
     Group.objects.get(name="Mentors").user_set.add(mentor)
-    expected = {"plain": (False, False), "coord": (False, True), "ment": (True, False)}
-    for username, (has_mentor_link, has_reports_link) in expected.items():
+    expected = {"plain": (False, False, False), "coord": (False, True, True), "ment": (True, False, False)}
+    for username, (has_mentor_link, has_reports_link, has_admin_link) in expected.items():
         client, _landed = login_and_land(username)
         html = client.get("/my/").content.decode()
         assert ('href="/mentor/"' in html) is has_mentor_link, username
         assert ('href="/reports/"' in html) is has_reports_link, username
+        assert ('href="/admin/"' in html) is has_admin_link, username
