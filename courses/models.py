@@ -318,11 +318,21 @@ class QuizQuestion(Orderable, ClusterableModel):
     explanation = models.TextField(
         _("explanation"), blank=True, help_text=_("Why the right answer is right; shown as the quiz settings allow.")
     )
+    review_lesson = models.ForeignKey(
+        "courses.LessonPage",
+        verbose_name=_("lesson to review"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("A learner who gets this question wrong is offered a link to this lesson."),
+    )
 
     panels = [
         FieldPanel("text", widget=forms.Textarea(attrs={"rows": 2})),
         FieldPanel("kind"),
         FieldPanel("explanation", widget=forms.Textarea(attrs={"rows": 2})),
+        FieldPanel("review_lesson"),
         InlinePanel("choices", heading=_("Choices"), label=_("choice"), min_num=2),
     ]
 

@@ -101,6 +101,11 @@ class QuizAttempt(models.Model):
     max_score = models.PositiveSmallIntegerField(_("questions"), null=True, blank=True)
     percent = models.PositiveSmallIntegerField(_("score, %"), null=True, blank=True)
     is_passed = models.BooleanField(_("passed"), default=False)
+    # What was asked, answered and scored, as it was at submission, in the order shown:
+    # [{"question", "text", "kind", "explanation", "review_lesson", "is_correct",
+    #   "choices": [{"id", "text", "is_correct", "is_chosen"}]}]. Result pages read this, never
+    # today's quiz, so a later edit of the quiz cannot change a result.
+    snapshot = models.JSONField(_("questions as answered"), default=list, blank=True)
 
     wagtail_reference_index_ignore = True
 

@@ -3,6 +3,7 @@
 from .course import (
     STALLED_AFTER,
     CourseProgress,
+    ItemAvailability,
     ItemProgress,
     ModuleProgress,
     attempt_layout_questions,
@@ -11,10 +12,10 @@ from .course import (
     course_progress_for_learner,
     courses_progress_for_learner,
     done_item_ids,
+    item_availability,
     percent_of,
     quiz_attempt_allowance,
     quiz_attempt_allowances,
-    quiz_attempts_for_learner,
     recent_quiz_results,
 )
 from .mentor import (
@@ -27,6 +28,14 @@ from .mentor import (
     most_missed_questions,
     notes_for_learner,
     notes_pinned_to_page,
+)
+from .quiz import (
+    AttemptReview,
+    QuestionReview,
+    QuizAttemptsSummary,
+    attempt_review,
+    attempt_reviews,
+    quiz_attempts_summary,
 )
 from .reports import (
     LearnerFigures,
@@ -41,6 +50,14 @@ from .reports import (
 
 
 __all__ = [
+    "ItemAvailability",
+    "item_availability",
+    "AttemptReview",
+    "QuestionReview",
+    "QuizAttemptsSummary",
+    "attempt_review",
+    "attempt_reviews",
+    "quiz_attempts_summary",
     "STALLED_AFTER",
     "MenteeStatus",
     "mentee_detail",
@@ -63,7 +80,6 @@ __all__ = [
     "percent_of",
     "quiz_attempt_allowance",
     "quiz_attempt_allowances",
-    "quiz_attempts_for_learner",
     "recent_quiz_results",
     "LearnerFigures",
     "RegionReport",

@@ -8,7 +8,7 @@ from functools import cached_property
 from django.db.models import Count
 
 from courses.models import QuizPage
-from courses.outline import course_outline, course_outlines
+from courses.outline import course_of, course_outline, course_outlines
 
 from ..models import Enrolment, ExtraAttempt, LessonCompletion, QuizAttempt
 
@@ -192,6 +192,37 @@ def course_progress_for_learner(*, learner, course, request=None):
     return _progress_from(outline, done_ids)
 
 
+@dataclass
+class ItemAvailability:
+    """Whether a learner may take a lesson or quiz now, and if not, why."""
+
+    NOT_AVAILABLE = "not_available"  # unpublished, outside a live course
+    LOCKED = "locked"  # in a module that opens later
+
+    course: object = None
+    progress: CourseProgress | None = None
+    problem: str | None = None
+
+    @property
+    def is_open(self):
+        return self.problem is None
+
+
+def item_availability(*, learner, page):
+    """Open when the item is live, in a live course's outline, and not in a locked module."""
+    if not page.live:
+        return ItemAvailability(problem=ItemAvailability.NOT_AVAILABLE)
+    course = course_of(page)
+    if course is None or not course.live:
+        return ItemAvailability(problem=ItemAvailability.NOT_AVAILABLE)
+    progress = course_progress_for_learner(learner=learner, course=course)
+    if progress.item(page) is None:
+        return ItemAvailability(course=course, progress=progress, problem=ItemAvailability.NOT_AVAILABLE)
+    if progress.is_locked(page):
+        return ItemAvailability(course=course, progress=progress, problem=ItemAvailability.LOCKED)
+    return ItemAvailability(course=course, progress=progress)
+
+
 def courses_progress_for_learner(*, learner):
     """Progress in every course the learner is enrolled in, newest activity first: 6 queries in all."""
     enrolments = list(
@@ -212,11 +243,6 @@ def recent_quiz_results(*, learner, limit=5):
         .select_related("quiz")
         .order_by("-submitted_at")[:limit]
     )
-
-
-def quiz_attempts_for_learner(*, learner, quiz):
-    """The learner's attempts at a quiz, newest first (one query)."""
-    return list(QuizAttempt.objects.filter(learner=learner, quiz=quiz).order_by("-number"))
 
 
 def quiz_attempt_allowances(*, learner, quizzes):

@@ -3,7 +3,7 @@ mentee in detail. Every figure comes from the course progress computation in `co
 selector costs a constant number of queries, whatever the number of mentees, lessons or attempts."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
@@ -17,6 +17,7 @@ from courses.outline import course_outlines
 
 from ..models import Enrolment, LessonCompletion, MentorNote, Mentorship, QuizAnswer, QuizAttempt
 from .course import STALLED_AFTER, CourseProgress, _progress_from, attempts_left, percent_of, quiz_attempt_allowances
+from .quiz import AttemptReview, attempt_reviews
 
 
 class MenteeStatus:
@@ -275,40 +276,6 @@ def most_missed_questions(*, learners, limit=5):
             question.top_wrong_choice = row["choice_text"]
             question.top_wrong_choice_count = row["learners"]
     return list(missed.values())
-
-
-@dataclass
-class QuestionReview:
-    text: str
-    answers: list[QuizAnswer]
-    is_correct: bool
-
-
-@dataclass
-class AttemptReview:
-    attempt: QuizAttempt
-    questions: list[QuestionReview] = field(default_factory=list)
-
-
-def attempt_reviews(*, attempts):
-    """Each submitted attempt with, per question, the answers given and whether it was right, from
-    the attempt's own answer rows (what was asked and scored then, whatever editors changed since)."""
-    answers_of = defaultdict(list)
-    for answer in QuizAnswer.objects.filter(attempt__in=[attempt for attempt in attempts if attempt.is_submitted]):
-        answers_of[answer.attempt_id].append(answer)
-    reviews = []
-    for attempt in attempts:
-        position = {question_id: index for index, (question_id, _choices) in enumerate(attempt.layout)}
-        by_question = {}
-        for answer in sorted(answers_of[attempt.pk], key=lambda a: (position.get(a.question_id, len(position)), a.pk)):
-            by_question.setdefault((answer.question_id, answer.question_text), []).append(answer)
-        questions = []
-        for (_question_id, text), answers in by_question.items():
-            marks = {answer.is_question_correct for answer in answers}
-            is_correct = marks == {True} if None not in marks else all(answer.is_correct for answer in answers)
-            questions.append(QuestionReview(text=text, answers=answers, is_correct=is_correct))
-        reviews.append(AttemptReview(attempt=attempt, questions=questions))
-    return reviews
 
 
 @dataclass

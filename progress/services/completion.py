@@ -9,7 +9,7 @@ from courses.models import LessonPage
 from courses.outline import course_of
 
 from ..models import Enrolment, LessonCompletion
-from ..selectors import course_progress_for_learner
+from ..selectors import ItemAvailability, course_progress_for_learner, item_availability
 
 
 ITEM_NOT_AVAILABLE = _("This lesson is not available.")
@@ -28,18 +28,13 @@ def _live_course_of(page):
 
 
 def _check_open(*, learner, page, not_available):
-    """The item's course, after checking the item is live, in a live course, and not in a locked module."""
-    if not page.live:
-        raise ProgressError(not_available)
-    course = _live_course_of(page)
-    if course is None:
-        raise ProgressError(not_available)
-    progress = course_progress_for_learner(learner=learner, course=course)
-    if progress.item(page) is None:
-        raise ProgressError(not_available)
-    if progress.is_locked(page):
+    """The item's course and the learner's progress in it, once the item is open to them."""
+    availability = item_availability(learner=learner, page=page)
+    if availability.problem == ItemAvailability.LOCKED:
         raise ProgressError(MODULE_LOCKED)
-    return course, progress
+    if not availability.is_open:
+        raise ProgressError(not_available)
+    return availability.course, availability.progress
 
 
 def enrolment_start(*, learner, course):

@@ -91,6 +91,30 @@ def _parse_answers(*, attempt, answers):
     return questions, chosen
 
 
+def _question_snapshot(question, shown_choice_ids, chosen_ids, is_correct):
+    """One question as it was asked and answered, with its key at the time of scoring."""
+    choices = {choice.pk: choice for choice in question.choices.all()}
+    # Choices in the order the attempt showed them; any added since the attempt started come last.
+    order = [pk for pk in shown_choice_ids if pk in choices] + [pk for pk in choices if pk not in shown_choice_ids]
+    return {
+        "question": question.pk,
+        "text": question.text,
+        "kind": question.kind,
+        "explanation": question.explanation,
+        "review_lesson": question.review_lesson_id,
+        "is_correct": is_correct,
+        "choices": [
+            {
+                "id": pk,
+                "text": choices[pk].text,
+                "is_correct": choices[pk].is_correct,
+                "is_chosen": pk in chosen_ids,
+            }
+            for pk in order
+        ],
+    }
+
+
 def quiz_attempt_submit(*, learner, attempt_id, answers):
     """Score an open attempt on the server. `answers` maps question ids to lists of choice ids.
 
@@ -107,9 +131,13 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
             raise QuizAttempt.DoesNotExist
         if attempt.is_submitted:
             raise ProgressError(ATTEMPT_ALREADY_SUBMITTED)
+        # A quiz unpublished, moved out of its course or in a module now locked takes no answers.
+        _check_open(learner=learner, page=attempt.quiz, not_available=QUIZ_NOT_AVAILABLE)
         questions, chosen = _parse_answers(attempt=attempt, answers=answers)
+        choice_order = dict(attempt.layout)
         score = 0
         rows = []
+        snapshot = []
         for question_id, choice_ids in chosen.items():
             question = questions[question_id]
             correct_ids = {choice.pk for choice in question.choices.all() if choice.is_correct}
@@ -128,13 +156,15 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
                 for choice in question.choices.all()
                 if choice.pk in choice_ids
             )
+            snapshot.append(_question_snapshot(question, choice_order[question_id], choice_ids, is_question_correct))
         QuizAnswer.objects.bulk_create(rows)
+        attempt.snapshot = snapshot
         attempt.score = score
         attempt.max_score = len(chosen)
         attempt.percent = percent_of(score, len(chosen))
         attempt.is_passed = attempt.percent >= attempt.quiz.pass_mark
         attempt.submitted_at = timezone.now()
-        attempt.save(update_fields=["score", "max_score", "percent", "is_passed", "submitted_at"])
+        attempt.save(update_fields=["snapshot", "score", "max_score", "percent", "is_passed", "submitted_at"])
     if attempt.is_passed:
         course = _live_course_of(attempt.quiz)
         if course is not None:

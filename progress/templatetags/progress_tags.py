@@ -7,11 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from ..roles import is_mentor, reads_reports
 from ..selectors import (
     attempt_layout_questions,
-    attempts_left,
     course_progress_for_learner,
     notes_pinned_to_page,
-    quiz_attempt_allowance,
-    quiz_attempts_for_learner,
+    quiz_attempts_summary,
 )
 
 
@@ -37,21 +35,19 @@ def course_progress(context):
 def quiz_state(context):
     """What the quiz page shows the learner: the open attempt's questions, or how to start one."""
     request = context["request"]
-    quiz = context["page"]
-    attempts = quiz_attempts_for_learner(learner=request.user, quiz=quiz)
-    open_attempt = next((attempt for attempt in attempts if not attempt.is_submitted), None)
-    submitted = [attempt for attempt in attempts if attempt.is_submitted]
-    left = attempts_left(allowance=quiz_attempt_allowance(learner=request.user, quiz=quiz), attempts_used=len(attempts))
+    summary = quiz_attempts_summary(learner=request.user, quiz=context["page"])
+    open_attempt = summary.open_attempt
     return {
+        "summary": summary,
         "open_attempt": open_attempt,
         "questions": attempt_layout_questions(attempt=open_attempt, questions=context["questions"])
         if open_attempt
         else [],
-        "submitted": submitted,
-        "last_result": submitted[0] if submitted else None,
-        "is_passed": any(attempt.is_passed for attempt in submitted),
-        "attempts_left": left,
-        "can_start": open_attempt is None and left != 0,
+        "submitted": summary.submitted,
+        "last_result": summary.submitted[0] if summary.submitted else None,
+        "is_passed": summary.is_passed,
+        "attempts_left": summary.left,
+        "can_start": summary.can_start,
     }
 
 

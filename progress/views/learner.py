@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -15,12 +16,14 @@ from courses.outline import course_of
 from ..models import QuizAttempt
 from ..roles import landing_url
 from ..selectors import (
-    attempt_layout_questions,
+    attempt_review,
     attempt_shows_answers,
     course_progress_for_learner,
     courses_progress_for_learner,
+    item_availability,
     mentor_of,
     notes_for_learner,
+    quiz_attempts_summary,
     recent_quiz_results,
 )
 from ..services import (
@@ -34,6 +37,14 @@ from ..services import (
 
 def _wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
+
+
+def _go_to(request, url, *, error=None):
+    """Where the learner goes next: a redirect for the plain form; for the page's script (it asks for
+    JSON) the same address as JSON, which it opens, so the server renders that page and its message."""
+    if _wants_json(request):
+        return JsonResponse({"redirect_url": url, **({"error": error} if error else {})}, status=409 if error else 200)
+    return redirect(url)
 
 
 @never_cache
@@ -84,6 +95,10 @@ def lesson_complete(request, lesson_id):
         return redirect(lesson.url) if lesson.live else redirect("progress:dashboard")
     progress = course_progress_for_learner(learner=request.user, course=course_of(lesson))
     next_item = progress.next_item
+    redirect_url = next_item.url if next_item else lesson.url
+    # Both answers leave the same message: the page's script asks for JSON, then opens redirect_url,
+    # and the learner sees the page the form's redirect shows without the script.
+    messages.success(request, _("Lesson marked as done."))
     if _wants_json(request):
         return JsonResponse(
             {
@@ -93,10 +108,10 @@ def lesson_complete(request, lesson_id):
                 "done_count": progress.done,
                 "required_count": progress.required,
                 "next_url": next_item.url if next_item else None,
+                "redirect_url": redirect_url,
             }
         )
-    messages.success(request, _("Lesson marked as done."))
-    return redirect(next_item.url if next_item else lesson.url)
+    return redirect(redirect_url)
 
 
 @never_cache
@@ -110,7 +125,8 @@ def quiz_start(request, quiz_id):
         quiz_attempt_start(learner=request.user, quiz=quiz)
     except ProgressError as error:
         messages.error(request, error.message)
-    return redirect(f"{quiz.url}#quiz")
+        return _go_to(request, f"{quiz.url}#quiz", error=error.message)
+    return _go_to(request, f"{quiz.url}#quiz")
 
 
 @never_cache
@@ -126,8 +142,9 @@ def attempt_submit(request, attempt_id):
         attempt = quiz_attempt_submit(learner=request.user, attempt_id=attempt.pk, answers=answers)
     except ProgressError as error:
         messages.error(request, error.message)
-        return redirect(f"{attempt.quiz.url}#quiz")
-    return redirect("progress:attempt", attempt_id=attempt.pk)
+        back = f"{attempt.quiz.url}#quiz" if attempt.quiz.live else reverse("progress:dashboard")
+        return _go_to(request, back, error=error.message)
+    return _go_to(request, reverse("progress:attempt", args=[attempt.pk]))
 
 
 @never_cache
@@ -138,16 +155,16 @@ def attempt_result(request, attempt_id):
         QuizAttempt.objects.select_related("quiz"), pk=attempt_id, learner=request.user, submitted_at__isnull=False
     )
     quiz = attempt.quiz
-    chosen = set(attempt.answers.values_list("choice_id", flat=True))
-    questions = attempt_layout_questions(attempt=attempt, questions=quiz.questions.prefetch_related("choices"))
     return TemplateResponse(
         request,
         "progress/attempt_result.html",
         {
             "attempt": attempt,
             "quiz": quiz,
+            "review": attempt_review(attempt=attempt),
             "show_answers": attempt_shows_answers(attempt=attempt),
-            "questions": questions,
-            "chosen": chosen,
+            "summary": quiz_attempts_summary(learner=request.user, quiz=quiz),
+            # A quiz since unpublished, moved or locked: the result stays readable, nothing links to it.
+            "quiz_is_open": item_availability(learner=request.user, page=quiz).is_open,
         },
     )

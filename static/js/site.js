@@ -19,41 +19,115 @@
   });
 })();
 
-// "Mark as done" without a page reload; the form posts normally when this script is absent.
+// Buttons that store something (a lesson marked done, a quiz started or submitted) and carry data-busy-label.
+// The form posts with fetch so that a slow request shows on the button and a failed one in the page; on success
+// the browser opens the page the form's redirect leads to, so the server renders what the learner sees, as without
+// this script. Words come from the button's data-busy-label and data-failed-message: this file holds none.
 (function () {
   "use strict";
-  document.querySelectorAll("[data-complete-form]").forEach(function (form) {
+  if (!window.fetch || !window.FormData || !window.AbortController || !window.URL) return;
+  var TIMEOUT_MS = 20000;
+  var enhanced = [];
+
+  function enhance(button) {
+    var form = button.form;
+    var isEnhanced = enhanced.some(function (state) {
+      return state.form === form;
+    });
+    if (!form || form.method !== "post" || isEnhanced) return;
+    var label = button.textContent;
+    var state = { form: form, busy: false, reset: reset };
+    var alert = null;
+    enhanced.push(state);
+
+    function setBusy() {
+      state.busy = true;
+      if (alert) alert.remove();
+      alert = null;
+      // The button keeps its size, so nothing moves under the learner's finger.
+      var box = button.getBoundingClientRect();
+      button.style.minWidth = box.width + "px";
+      button.style.minHeight = box.height + "px";
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      button.textContent = button.getAttribute("data-busy-label");
+    }
+
+    function reset() {
+      state.busy = false;
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      button.textContent = label;
+      button.style.minWidth = "";
+      button.style.minHeight = "";
+    }
+
+    function fail() {
+      reset();
+      // A new element each time, so that a screen reader announces the message again after each failure.
+      alert = document.createElement("p");
+      alert.className = "action-error";
+      alert.setAttribute("role", "alert");
+      alert.textContent = button.getAttribute("data-failed-message");
+      button.insertAdjacentElement("afterend", alert);
+      alert.scrollIntoView({ block: "nearest" });
+    }
+
+    // Asked for JSON, the endpoints answer with the address the plain form's redirect leads to (the server has
+    // put its message on that page): open it. Any other answer (a 404 page, a refusal without an address) is
+    // left to the plain form, which these idempotent endpoints handle the same way when posted again.
+    function answer(response) {
+      if (response.status >= 500) throw new Error(response.statusText);
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) return form.submit();
+      return response.json().then(function (data) {
+        if (data.redirect_url) open(data.redirect_url);
+        else form.submit();
+      });
+    }
+
+    // The server's page is this very page again (a quiz just started, a refusal): only a reload shows it, since
+    // opening an address that differs from this one by its #fragment alone does not load anything.
+    function open(url) {
+      var target = new URL(url, location.href);
+      if (target.origin + target.pathname + target.search === location.origin + location.pathname + location.search) {
+        history.replaceState(null, "", target.href);
+        location.reload();
+      } else {
+        location.assign(target.href);
+      }
+    }
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var button = form.querySelector("button");
-      button.disabled = true;
+      if (state.busy) return;
+      setBusy();
+      var controller = new AbortController();
+      var timer = setTimeout(function () {
+        controller.abort();
+      }, TIMEOUT_MS);
       fetch(form.action, {
         method: "POST",
         body: new FormData(form),
         headers: { Accept: "application/json" },
         credentials: "same-origin",
+        signal: controller.signal,
       })
-        .then(function (response) {
-          return response.json().then(function (data) {
-            if (!response.ok) throw new Error(data.error || response.statusText);
-            return data;
-          });
-        })
-        .then(function (data) {
-          var box = form.closest("[data-lesson-done]");
-          var done = box.querySelector("[data-done-message]");
-          form.remove();
-          done.hidden = false;
-          document.querySelectorAll("[data-progress]").forEach(function (bar) {
-            bar.querySelector("progress").value = data.percent;
-            bar.querySelector("[data-progress-percent]").textContent = data.percent + "%";
-          });
-          var item = document.querySelector('.course-nav__item[aria-current], .course-nav__item [aria-current="page"]');
-          if (item) item.closest(".course-nav__item").classList.add("is-done");
-        })
-        .catch(function () {
-          form.submit();
+        .then(answer)
+        .catch(fail)
+        .finally(function () {
+          clearTimeout(timer);
         });
+    });
+  }
+
+  document.querySelectorAll("form button[data-busy-label]").forEach(enhance);
+
+  // Back to this page from the next one: the browser may restore it as it was left, with a busy button.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    enhanced.forEach(function (state) {
+      if (state.busy) state.reset();
     });
   });
 })();

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from school.factories import UserFactory
 
@@ -62,7 +63,7 @@ def test_phone_visitor_walks_home_course_lesson_quiz(live_server, phone_page, co
     assert page.locator("h1").inner_text() == course_tree.quiz.title
     assert _blocking_violations(page) == []
     page.get_by_role("button", name=re.compile("Начать|Start")).click()
-    assert page.locator("fieldset").count() == 5
+    expect(page.locator("fieldset")).to_have_count(5)
     assert _blocking_violations(page) == []
     _assert_fits_the_phone(page)
 

@@ -1,5 +1,7 @@
 """Editors cannot publish a quiz that learners could not pass or that has an impossible pass mark."""
 
+import re
+
 import pytest
 
 from django.urls import reverse
@@ -61,6 +63,19 @@ class QuizPublishingTests:
         quiz.refresh_from_db()
         assert quiz.title == "Проверка знаний (новая редакция)"
         assert quiz.live
+
+    def test_editor_links_a_question_to_a_lesson_to_review(self, admin_client, course_tree):
+        """The question's "lesson to review" is set in the quiz editor and published."""
+        quiz = course_tree.quiz
+        data = _edit_form_data(admin_client, quiz)
+        first = quiz.questions.order_by("sort_order").first()
+        key = next(
+            key for key, value in data.items() if re.fullmatch(r"questions-\d+-id", key) and value == str(first.pk)
+        )
+        data[key.removesuffix("-id") + "-review_lesson"] = str(course_tree.lesson_two.pk)
+        assert _publish(admin_client, quiz, data).status_code == 302
+        first.refresh_from_db()
+        assert first.review_lesson_id == course_tree.lesson_two.pk
 
     def test_question_without_a_correct_choice_is_refused(self, admin_client, course_tree):
         """Unticking the only correct choice of a question keeps the quiz as it was, with a message."""
