@@ -249,3 +249,28 @@ class FailedAttemptGuidanceTests:
         assert list(QuizAttempt.objects.filter(learner=learner).values_list("pk", flat=True)) == [attempt.pk]
         html = learner_client.get(course_tree.quiz.url).content.decode()
         assert f'action="/my/attempts/{attempt.pk}/submit/"' in html
+
+
+class ScriptAnswersTests:
+    """The page's script asks for JSON and opens the address the plain form's redirect leads to."""
+
+    JSON = {"HTTP_ACCEPT": "application/json"}
+
+    def test_start_and_submit_answer_with_the_next_address(self, learner_client, learner, course_tree):
+        """Starting gives the quiz's #quiz address; submitting gives the result page's; both keep one attempt."""
+        response = learner_client.post(f"/my/quizzes/{course_tree.quiz.pk}/attempts/", **self.JSON)
+        assert response.json() == {"redirect_url": f"{course_tree.quiz.url}#quiz"}
+        attempt = QuizAttempt.objects.get(learner=learner)
+        data = {f"question-{key}": value for key, value in answers_for(course_tree.quiz, right=True).items()}
+        response = learner_client.post(f"/my/attempts/{attempt.pk}/submit/", data, **self.JSON)
+        assert response.json() == {"redirect_url": f"/my/attempts/{attempt.pk}/"}
+        assert QuizAttempt.objects.get(pk=attempt.pk).is_passed is True
+
+    def test_a_refusal_answers_409_with_the_message_and_where_to_go(self, learner_client, learner, course_tree):
+        """A second submission: 409, the message, and the quiz page, where the message is shown too."""
+        attempt = submit(learner, course_tree.quiz, right=True)
+        data = {f"question-{key}": value for key, value in answers_for(course_tree.quiz, right=True).items()}
+        response = learner_client.post(f"/my/attempts/{attempt.pk}/submit/", data, **self.JSON)
+        assert response.status_code == 409
+        assert response.json()["redirect_url"] == f"{course_tree.quiz.url}#quiz"
+        assert response.json()["error"] in messages_of(response)
