@@ -1,3 +1,6 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -5,15 +8,21 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from courses import views as courses_views
 from progress import urls as progress_urls
 from school import views as school_views
 
 
+# The Wagtail admin sets inline styles and runs a few inline scripts (found with Chromium, see
+# tests/browser/test_csp.py), so its views, and only they, get 'unsafe-inline' for scripts and styles;
+# the rest of the site keeps settings.CONTENT_SECURITY_POLICY as it is. Only editors reach these views.
+wagtail_admin_csp = csp_update({"script-src": [SELF, UNSAFE_INLINE], "style-src": [SELF, UNSAFE_INLINE]})
+
 urlpatterns = [
     path("django-admin/", admin.site.urls),
-    path("admin/", include(wagtailadmin_urls)),
+    path("admin/", include(decorate_urlpatterns(wagtailadmin_urls.urlpatterns, wagtail_admin_csp))),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/profile/", school_views.ProfileView.as_view(), name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
