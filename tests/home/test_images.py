@@ -47,3 +47,25 @@ def test_a_non_image_upload_is_refused_with_a_message(admin_client, name, conten
     assert response.status_code == 200
     assert response.context["form"].errors["file"]
     assert not get_image_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_image_over_the_pixel_cap_is_refused(admin_client):
+    """A 48-megapixel PNG (a small file of one colour) is refused with a message; nothing is stored."""
+    buffer = io.BytesIO()
+    PILImage.new("1", (8000, 6000)).save(buffer, format="PNG")
+    upload = SimpleUploadedFile("huge.png", buffer.getvalue(), content_type="image/png")
+    response = admin_client.post(reverse("wagtailimages:add"), {"title": "Огромная", "file": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"]
+    assert not get_image_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_truncated_image_is_refused(admin_client):
+    """A PNG cut off half-way is refused with a message; nothing is stored."""
+    upload = SimpleUploadedFile("cut.png", _png_bytes()[:60], content_type="image/png")
+    response = admin_client.post(reverse("wagtailimages:add"), {"title": "Обрезанная", "file": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"]
+    assert not get_image_model().objects.exists()
