@@ -3,7 +3,9 @@ from csp.decorators import csp_update
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
+from django.views.static import serve as serve_static_file
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -34,12 +36,23 @@ urlpatterns = [
     path("healthz", school_views.healthz, name="healthz"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    # Uploaded images (originals and renditions) from MEDIA_ROOT, cached by browsers for a month:
+    # Wagtail gives a replaced image or a new rendition a new file name. Fine for one app host; with
+    # several, MEDIA_ROOT must be shared storage, or the proxy serves it and SERVE_MEDIA is off.
+    # Documents are left out: /documents/<id>/<name> serves them and checks their privacy.
+    urlpatterns += [
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>(?!documents/).+)$",
+            cache_control(public=True, max_age=30 * 24 * 60 * 60)(serve_static_file),
+            {"document_root": settings.MEDIA_ROOT},
+        ),
+    ]
 
 urlpatterns += [
     # Everything else is a page of the Wagtail tree.
     path("", include(wagtail_urls)),
 ]
+
+# 503 while the database is unreachable, the plain 500 page for every other failure.
+handler500 = school_views.server_error

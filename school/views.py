@@ -1,8 +1,15 @@
+import sys
+
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.urls import reverse_lazy
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -24,6 +31,44 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+# How long a visitor (or a crawler) is asked to wait while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def _is_database_outage(error):
+    """True when the error, or one it was raised from, means the database cannot be reached.
+
+    OperationalError and InterfaceError are lost or refused connections; other database errors
+    (IntegrityError, ProgrammingError) are bugs and stay 500s.
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OperationalError | InterfaceError):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+# The error pages carry their few styles inline, since static files may be part of the failure.
+@csp_update({"style-src": [SELF, UNSAFE_INLINE]})
+def server_error(request):
+    """handler500: 503 with a short page while the database is unreachable, the plain 500 page otherwise.
+
+    Django calls it inside its `except` block, wherever the error was raised: a view, a middleware
+    (session, user), a lazily rendered TemplateResponse. Both pages are standalone templates rendered
+    without a request, so no context processor (site settings, user) goes near the database.
+    """
+    if _is_database_outage(sys.exc_info()[1]):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    else:
+        response = HttpResponseServerError(loader.render_to_string("500.html"))
+    # The next request may well succeed: no proxy or browser keeps the error page.
+    add_never_cache_headers(response)
+    return response
 
 
 @method_decorator(never_cache, name="dispatch")
