@@ -1,10 +1,13 @@
 """The shape of a course as learners walk it: live modules in tree order, each with its live
-lessons and quizzes. Built with a constant number of queries, whatever the course's size."""
+lessons and quizzes. Built with a constant number of queries, whatever the course's size, and kept
+in the shared cache until content changes (school.content_cache)."""
 
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Q
+
+from school.content_cache import cached_content
 
 from .models import CoursePage, LessonPage, ModulePage, QuizPage
 
@@ -84,25 +87,31 @@ def course_outlines(*, courses):
 
 
 def course_outline(*, course, request=None):
-    """The outline of one course; computed once per request when a request is given."""
-    cache = getattr(request, "_course_outlines", None) if request is not None else None
-    if cache is not None and course.pk in cache:
-        return cache[course.pk]
-    outline = course_outlines(courses=[course])[course.pk]
+    """The outline of one course: from the shared cache, and once per request when a request is given."""
+    memo = getattr(request, "_course_outlines", None) if request is not None else None
+    if memo is not None and course.pk in memo:
+        return memo[course.pk]
+    outline = cached_content(request, "outline", lambda: course_outlines(courses=[course])[course.pk], course.pk)
     if request is not None:
-        request._course_outlines = {**(cache or {}), course.pk: outline}
+        request._course_outlines = {**(memo or {}), course.pk: outline}
     return outline
 
 
+def _all_courses():
+    return list(CoursePage.objects.order_by("path"))
+
+
 def course_of(page, request=None):
-    """The course a module, lesson or quiz belongs to (one query, once per request)."""
-    cache = getattr(request, "_course_of", None) if request is not None else None
-    if cache is not None and page.pk in cache:
-        return cache[page.pk]
-    course = CoursePage.objects.ancestor_of(page).first()
-    if request is not None:
-        request._course_of = {**(cache or {}), page.pk: course}
-    return course
+    """The course a module, lesson or quiz belongs to, live or not (from the cached list of courses)."""
+    courses = getattr(request, "_courses", None) if request is not None else None
+    if courses is None:
+        courses = cached_content(request, "courses", _all_courses)
+        if request is not None:
+            request._courses = courses
+    for course in courses:
+        if page.path.startswith(course.path) and page.depth > course.depth:
+            return course
+    return None
 
 
 def outline_for_page(page, request=None):

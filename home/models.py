@@ -1,3 +1,4 @@
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
@@ -6,7 +7,9 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
+
+from school.content_cache import cached_content
 
 
 class CustomImage(AbstractImage):
@@ -22,6 +25,21 @@ class CustomRendition(AbstractRendition):
         unique_together = (("image", "filter_spec", "focal_point_key"),)
 
 
+def page_at_url_path(request, url_path):
+    """The specific page whose URL path is `url_path`, or None."""
+
+    def find():
+        slug = url_path.rstrip("/").rsplit("/", 1)[-1]
+        return Page.objects.filter(slug=slug, url_path=url_path).values_list("pk", "content_type_id").first()
+
+    found = cached_content(request, "route", find, url_path)
+    if found is None:
+        return None
+    page_id, content_type_id = found
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    return model.objects.filter(pk=page_id).first() if model is not None else None
+
+
 class BasePage(Page):
     """Every page of the site: a short summary used in listings, cards and search results."""
 
@@ -34,6 +52,23 @@ class BasePage(Page):
 
     class Meta:
         abstract = True
+
+    def route(self, request, path_components):
+        # Wagtail walks the tree with one or two queries per URL segment; the page at the whole path is
+        # found in the shared cache (school.content_cache) or with one query, then loaded with one more.
+        if path_components:
+            page = page_at_url_path(request, f"{self.url_path}{'/'.join(path_components)}/")
+            if page is not None:
+                return page.route(request, [])
+        return super().route(request, path_components)
+
+    def get_view_restrictions(self):
+        # Wagtail asks on every page view, with two queries; few sites restrict any page, so ask the
+        # database only when some page is restricted (the answer is cached until content changes,
+        # and saving or deleting a restriction is such a change).
+        if not cached_content(None, "any-view-restriction", PageViewRestriction.objects.exists):
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)

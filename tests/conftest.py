@@ -5,6 +5,7 @@ import pytest
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 
 from wagtail.models import Locale, Page, Site
 
@@ -17,8 +18,15 @@ from courses.factories import (
     ModulePageFactory,
     quiz_with_questions,
 )
-from home.models import HomePage
+from home.models import HomePage, SiteSettings
 from school.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: cached outlines and page parts of one test's pages
+    must not answer for another test's pages that reuse their ids."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -29,7 +37,10 @@ def home_page(db):
         Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
         root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
         home = root.add_child(instance=HomePage(title="Школа секретаря", slug="home"))
-    Site.objects.update_or_create(is_default_site=True, defaults={"hostname": "localhost", "root_page": home})
+    site, _created = Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
+    )
+    SiteSettings.for_site(site)  # created by the first page served, as on a live site
     return home
 
 

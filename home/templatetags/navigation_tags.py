@@ -1,9 +1,35 @@
+from dataclasses import dataclass
+
 from django import template
 
 from wagtail.models import Site
 
+from school.content_cache import cached_content
+
+from ..models import SiteSettings
+
 
 register = template.Library()
+
+
+@dataclass(frozen=True)
+class NavLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """What the header, footer and page titles say about the site and its organisation."""
+
+    site_name: str
+    organisation_name: str
+    footer_text: str
+    contact_email: str
+
+    @property
+    def name(self):
+        return self.site_name or self.organisation_name
 
 
 def breadcrumb_pages(page):
@@ -19,14 +45,39 @@ def breadcrumbs(context, page=None):
 
 @register.simple_tag(takes_context=True)
 def primary_navigation(context):
-    """Live children of the site's home page marked "show in menus": one query, once per request."""
+    """Live children of the site's home page marked "show in menus", shared until content changes."""
     request = context.get("request")
-    if request is None:
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
         return []
-    if not hasattr(request, "_primary_navigation"):
-        root = site_root(context)
-        request._primary_navigation = list(root.get_children().live().in_menu()) if root else []
-    return request._primary_navigation
+
+    def build():
+        return [
+            NavLink(title=page.title, url=page.get_url(request))
+            for page in site.root_page.get_children().live().in_menu()
+        ]
+
+    return cached_content(request, "primary-navigation", build, site.pk)
+
+
+@register.simple_tag(takes_context=True)
+def site_identity(context):
+    """The site's name and its organisation's settings, shared until they change."""
+    request = context.get("request")
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        return SiteIdentity("", SiteSettings._meta.get_field("organisation_name").default, "", "")
+
+    def build():
+        settings = SiteSettings.for_site(site)
+        return SiteIdentity(
+            site_name=site.site_name,
+            organisation_name=settings.organisation_name,
+            footer_text=settings.footer_text,
+            contact_email=settings.contact_email,
+        )
+
+    return cached_content(request, "site-identity", build, site.pk)
 
 
 @register.simple_tag(takes_context=True)

@@ -390,6 +390,8 @@ def notes_pinned_to_page(*, learner, page):
     """Notes pinned to this lesson, or to an attempt at this quiz, newest first: one query."""
     return list(
         MentorNote.objects.filter(Q(lesson_id=page.pk) | Q(attempt__quiz_id=page.pk), learner=learner)
-        .select_related("mentor", "lesson", "attempt__quiz")
+        .select_related("mentor")
+        # Most pages have no note: joining the page tables would cost every view, prefetching only these.
+        .prefetch_related("lesson", "attempt__quiz")
         .order_by("-created_at", "-pk")
     )

@@ -1,30 +1,28 @@
 """Enrolment, the learner's place in a course, and lessons marked as done."""
 
+from datetime import timedelta
+from typing import NamedTuple
+
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import LessonPage
-from courses.outline import course_of
 
 from ..models import Enrolment, LessonCompletion
-from ..selectors import ItemAvailability, course_progress_for_learner, item_availability
+from ..selectors import CourseProgress, ItemAvailability, item_availability
 
 
+# How stale "last seen" and the last page may be: the mentor's and the region's pages count in days.
+VISIT_RECORD_INTERVAL = timedelta(minutes=10)
 ITEM_NOT_AVAILABLE = _("This lesson is not available.")
 MODULE_LOCKED = _("This module opens when you complete the previous one.")
 
 
 class ProgressError(ValidationError):
     """A learner's request that cannot be carried out; its message is shown to them."""
-
-
-def _live_course_of(page):
-    course = course_of(page)
-    if course is None or not course.live:
-        return None
-    return course
 
 
 def _check_open(*, learner, page, not_available):
@@ -48,34 +46,56 @@ def enrolment_start(*, learner, course):
     return enrolment
 
 
-def page_visit_record(*, learner, page, course):
-    """Remember the last item the learner opened, so the dashboard can resume there."""
+def _place_record(*, learner, page, course):
+    """Enrol the learner if they were not, and remember `page` as their place in the course."""
     visit = {"last_page": page, "last_seen_at": timezone.now()}
-    # One UPDATE on every visit but the first, which enrols the learner.
+    # One UPDATE, except on the first visit, which enrols the learner.
     if not Enrolment.objects.filter(learner=learner, course=course).update(**visit):
         enrolment = enrolment_start(learner=learner, course=course)
         Enrolment.objects.filter(pk=enrolment.pk).update(**visit)
 
 
-def _course_completion_update(*, learner, course):
-    progress = course_progress_for_learner(learner=learner, course=course)
+def page_visit_record(*, learner, page, course):
+    """Remember the item the learner opened, so the dashboard and the reports know where they are.
+
+    Written at most once per VISIT_RECORD_INTERVAL per learner and course, so that reading a page
+    costs no database write; marking a lesson done records the place at once."""
+    key = f"visit:{learner.pk}:{course.pk}"
+    # False: recorded a moment ago. (A cache that cannot answer gives None: then record every time.)
+    if cache.add(key, True, VISIT_RECORD_INTERVAL.total_seconds()) is False:
+        return
+    _place_record(learner=learner, page=page, course=course)
+
+
+def course_completion_record(*, learner, course, progress):
+    """Stamp the enrolment complete (once) when `progress` says the course is."""
     if progress.is_complete:
         Enrolment.objects.filter(learner=learner, course=course, completed_at__isnull=True).update(
             completed_at=timezone.now()
         )
 
 
+class LessonDone(NamedTuple):
+    completion: LessonCompletion
+    created: bool
+    progress: CourseProgress  # the learner's progress in the course, this lesson done
+
+
 def lesson_mark_complete(*, learner, lesson):
-    """Mark a lesson done; again and again, or concurrently, it stays one record. Returns (completion, created)."""
+    """Mark a lesson done; again and again, or concurrently, it stays one record.
+
+    The learner's progress is read once: the availability check's figures, with this lesson added,
+    decide whether the course is now complete and are returned for the answer to show."""
     if not isinstance(lesson, LessonPage):
         raise ProgressError(ITEM_NOT_AVAILABLE)
-    course, _progress = _check_open(learner=learner, page=lesson, not_available=ITEM_NOT_AVAILABLE)
-    enrolment_start(learner=learner, course=course)
+    course, progress = _check_open(learner=learner, page=lesson, not_available=ITEM_NOT_AVAILABLE)
+    _place_record(learner=learner, page=lesson, course=course)
     try:
         with transaction.atomic():
             completion, created = LessonCompletion.objects.get_or_create(learner=learner, lesson=lesson)
     except IntegrityError:
         completion, created = LessonCompletion.objects.get(learner=learner, lesson=lesson), False
+    progress = progress.with_item_done(lesson)
     if created:
-        _course_completion_update(learner=learner, course=course)
-    return completion, created
+        course_completion_record(learner=learner, course=course, progress=progress)
+    return LessonDone(completion, created, progress)

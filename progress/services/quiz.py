@@ -11,7 +11,7 @@ from courses.models import QuizPage, QuizQuestion
 
 from ..models import QuizAnswer, QuizAttempt
 from ..selectors import attempts_left, percent_of, quiz_attempt_allowance
-from .completion import ProgressError, _check_open, _course_completion_update, _live_course_of, enrolment_start
+from .completion import ProgressError, _check_open, course_completion_record, enrolment_start
 
 
 QUIZ_NOT_AVAILABLE = _("This quiz is not available.")
@@ -132,7 +132,7 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
         if attempt.is_submitted:
             raise ProgressError(ATTEMPT_ALREADY_SUBMITTED)
         # A quiz unpublished, moved out of its course or in a module now locked takes no answers.
-        _check_open(learner=learner, page=attempt.quiz, not_available=QUIZ_NOT_AVAILABLE)
+        course, progress = _check_open(learner=learner, page=attempt.quiz, not_available=QUIZ_NOT_AVAILABLE)
         questions, chosen = _parse_answers(attempt=attempt, answers=answers)
         choice_order = dict(attempt.layout)
         score = 0
@@ -166,7 +166,5 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
         attempt.submitted_at = timezone.now()
         attempt.save(update_fields=["snapshot", "score", "max_score", "percent", "is_passed", "submitted_at"])
     if attempt.is_passed:
-        course = _live_course_of(attempt.quiz)
-        if course is not None:
-            _course_completion_update(learner=learner, course=course)
+        course_completion_record(learner=learner, course=course, progress=progress.with_item_done(attempt.quiz))
     return attempt

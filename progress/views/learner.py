@@ -11,14 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import LessonPage, QuizPage
-from courses.outline import course_of
 
 from ..models import QuizAttempt
 from ..roles import landing_url
 from ..selectors import (
     attempt_review,
     attempt_shows_answers,
-    course_progress_for_learner,
     courses_progress_for_learner,
     item_availability,
     mentor_of,
@@ -87,13 +85,12 @@ def dashboard(request):
 def lesson_complete(request, lesson_id):
     lesson = get_object_or_404(LessonPage, pk=lesson_id)
     try:
-        _completion, created = lesson_mark_complete(learner=request.user, lesson=lesson)
+        _completion, created, progress = lesson_mark_complete(learner=request.user, lesson=lesson)
     except ProgressError as error:
         if _wants_json(request):
             return JsonResponse({"error": error.message}, status=409)
         messages.error(request, error.message)
         return redirect(lesson.url) if lesson.live else redirect("progress:dashboard")
-    progress = course_progress_for_learner(learner=request.user, course=course_of(lesson))
     next_item = progress.next_item
     redirect_url = next_item.url if next_item else lesson.url
     # Both answers leave the same message: the page's script asks for JSON, then opens redirect_url,

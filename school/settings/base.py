@@ -77,6 +77,8 @@ MIDDLEWARE = [
     # precompressed static files, and before every middleware that reads or writes the body. Since
     # Django 4.2 it pads each compressed body with random bytes against BREACH-style length guessing.
     "django.middleware.gzip.GZipMiddleware",
+    # The Wagtail site and its home page from the shared cache, before anything asks for them.
+    "school.sites.CachedSiteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "school.middleware.CookieLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,9 +131,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 
-# Cache: Redis when REDIS_URL is set, local memory otherwise. Only a cache: sessions stay in the
-# database (Django's default SESSION_ENGINE), so losing Redis loses no logins. django-redis turns a
-# Redis that is down or slow into cache misses, logged by the "django_redis" logger, not page errors.
+# Cache: Redis when REDIS_URL is set (needed with several app hosts), else files shared by the
+# workers of this host. It holds what every visitor shares (school.content_cache), permission sets
+# and sessions' copies: sessions are written to the database and read from the cache first
+# ("cached_db"), so losing Redis loses no logins. django-redis turns a Redis that is down or slow into
+# cache misses, logged by the "django_redis" logger, not page errors.
 
 if env("REDIS_URL"):
     CACHES = {
@@ -149,7 +153,13 @@ if env("REDIS_URL"):
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("CACHE_DIR", str(BASE_DIR / ".cache")),
+        }
+    }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 
 # Users and authentication
@@ -163,7 +173,8 @@ LOGOUT_REDIRECT_URL = "/"
 # django-axes checks for a lockout before any password is compared.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with each user's permission set in the cache (every page asks for it).
+    "school.auth_backends.CachedPermissionsBackend",
 ]
 
 # Argon2 for new and changed passwords; the others still verify older hashes, and Django re-hashes

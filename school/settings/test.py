@@ -10,7 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The test client's login() calls authenticate() without a request, which AxesStandaloneBackend
 # refuses. The axes middleware and signal handlers stay on, so failed logins are still counted and
 # locked out; tests/school/test_hardening.py puts the backend back to test a lockout end to end.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["school.auth_backends.CachedPermissionsBackend"]
 SILENCED_SYSTEM_CHECKS = ["axes.W003"]  # the missing backend above, on purpose
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

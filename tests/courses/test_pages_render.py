@@ -121,8 +121,11 @@ def _queries(client, url):
 def test_lesson_and_course_pages_cost_the_same_queries_for_a_small_and_a_large_course(learner_client, course_tree):
     """The outline is three queries however many modules and lessons the course has."""
     urls = [course_tree.course.url, course_tree.lesson_one.url, course_tree.quiz.url, course_tree.module_one.url]
-    for url in urls:  # the first visit enrols the learner; measure the steady state
-        _queries(learner_client, url)
+    for _round in range(
+        2
+    ):  # the first visit enrols the learner and creates the site settings: measure the steady state
+        for url in urls:
+            _queries(learner_client, url)
     small = [_queries(learner_client, url) for url in urls]
     for number in range(8):
         module = ModulePageFactory(parent=course_tree.course, slug=f"extra-{number}")
@@ -130,6 +133,8 @@ def test_lesson_and_course_pages_cost_the_same_queries_for_a_small_and_a_large_c
             LessonPageFactory(parent=module)
         quiz_with_questions(parent=module, questions=8)
     quiz_with_questions(parent=course_tree.module_one, questions=10, slug="long-quiz")
+    for url in urls:  # the new pages changed the content: the shared parts are built again once
+        _queries(learner_client, url)
     large = [_queries(learner_client, url) for url in urls]
     assert small == large
     # Wagtail routes a URL with one or two queries per path segment (9 for a lesson), the session

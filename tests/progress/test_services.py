@@ -84,8 +84,8 @@ def row_counts():
 class LessonCompletionTests:
     def test_second_completion_returns_the_same_row(self, course_tree, learner):
         """Completing a lesson twice keeps one LessonCompletion and reports created=False the second time."""
-        first, first_created = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
-        second, second_created = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
+        first, first_created, _ = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
+        second, second_created, _ = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
         assert first_created is True
         assert second_created is False
         assert second.pk == first.pk
@@ -94,7 +94,7 @@ class LessonCompletionTests:
     def test_completion_already_recorded_by_another_request_is_reused(self, course_tree, learner):
         """If a concurrent request stored the completion first, the service returns that row and adds none."""
         earlier = LessonCompletion.objects.create(learner=learner, lesson=course_tree.lesson_one)
-        completion, created = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
+        completion, created, _progress = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
         assert created is False
         assert completion.pk == earlier.pk
         assert LessonCompletion.objects.filter(learner=learner).count() == 1
@@ -142,7 +142,7 @@ class LessonCompletionTests:
 
     def test_completion_survives_unpublishing_the_lesson(self, course_tree, learner):
         """Unpublishing a completed lesson keeps the learner's LessonCompletion row."""
-        completion, _created = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
+        completion, _created, _progress = services.lesson_mark_complete(learner=learner, lesson=course_tree.lesson_one)
         course_tree.lesson_one.unpublish()
         assert LessonCompletion.objects.filter(pk=completion.pk, learner=learner).exists()
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection
 from django.test import Client
@@ -61,7 +62,6 @@ class DatabaseDownTests:
             ("/", None),  # a Wagtail page
             ("lesson", "learner"),  # a Wagtail page of the course, signed in
             ("/my/", "learner"),
-            ("/accounts/login/", None),
             ("/search/?query=приём", None),
             ("/admin/", "admin"),
             ("/django-admin/", "admin"),
@@ -76,6 +76,16 @@ class DatabaseDownTests:
 
         with connection.execute_wrapper(_refuse()):
             response = quiet_client.get(path)
+        _assert_unavailable_page(response)
+
+    def test_logging_in_answers_503_while_the_form_itself_needs_no_database(self, quiet_client, course_tree):
+        """Once served, the login form is built from cached parts only, so it still shows; sending it
+        needs the database and gets the 503 page, not an error about the password."""
+        UserFactory(username="secretary-down", password=PASSWORD)
+        assert quiet_client.get("/accounts/login/").status_code == 200
+        with connection.execute_wrapper(_refuse()):
+            assert quiet_client.get("/accounts/login/").status_code == 200
+            response = quiet_client.post("/accounts/login/", {"username": "secretary-down", "password": PASSWORD})
         _assert_unavailable_page(response)
         # Whatever had started to render, the answer is the standalone 503 page.
         assert response.templates[-1].name == "503.html"
@@ -239,9 +249,12 @@ class RedisDownTests:
         settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = base.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS
         return base
 
-    def test_the_cache_is_redis_and_sessions_stay_in_the_database(self, redis_down, settings):
+    def test_the_cache_is_redis_and_sessions_stay_in_the_database(self, redis_down, settings, client):
         assert redis_down.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
-        assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+        # Sessions are read from the cache first but always written to the database.
+        assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+        client.force_login(UserFactory())
+        assert Session.objects.filter(session_key=client.session.session_key).exists()
 
     def test_a_lost_redis_is_a_logged_cache_miss(self, caplog):
         with caplog.at_level("ERROR"):

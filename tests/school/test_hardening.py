@@ -17,10 +17,7 @@ from school.settings import base
 
 
 PASSWORD = "Zelenaya-lampa-1917"
-PRODUCTION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+PRODUCTION_BACKENDS = base.AUTHENTICATION_BACKENDS
 
 
 def _log_in(client, password, username="secretary"):

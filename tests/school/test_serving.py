@@ -25,15 +25,13 @@ from django.db import connection
 from django.urls import reverse
 
 from school.factories import UserFactory
+from school.settings import base
 
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "Zelenaya-lampa-1917"
-PRODUCTION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+PRODUCTION_BACKENDS = base.AUTHENTICATION_BACKENDS
 LOAD_BALANCER = "10.0.0.2"
 
 
