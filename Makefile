@@ -85,7 +85,7 @@ test-postgres: install
 		echo "PostgreSQL does not answer at $(PG_URL): suite ran on SQLite only"; \
 	fi
 
-bench: install messages ## Large data set in PostgreSQL "bench", then per-page figures (SCALE=small, FRESH=1)
+bench: install messages ## Large data set in PostgreSQL "bench", then per-page figures from gunicorn (SCALE=small, FRESH=1)
 	DJANGO_SETTINGS_MODULE=bench.settings $(MANAGE) collectstatic --noinput -v0
 	$(PY) -m bench seed --scale $(or $(SCALE),full)$(if $(FRESH), --fresh)
 	$(PY) -m bench run $(BENCH_ARGS)

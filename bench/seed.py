@@ -44,7 +44,8 @@ from school.models import Region
 
 
 # Bump when the shape of the generated data changes: older bench databases are then rebuilt.
-DATA_VERSION = 1
+# 2: submitted attempts carry their snapshot; a second pool of learners takes the quiz.
+DATA_VERSION = 2
 MARKER_TABLE = "bench_marker"
 SCALES = {"small": 2_000, "full": 100_000}
 
@@ -62,10 +63,13 @@ BRANCHES_PER_LEARNER = 0.8
 MENTORS_PER_LEARNER = 0.01
 MENTEES_MAX = 200
 MENTORED_SHARE = 0.95
-# Learner 0 is the one whose pages are measured; learners 1..POST_POOL mark a lesson done in the run.
-# They all stand in the middle of module 5 (items done, in course order).
+# Learner 0 is the one whose pages are measured; learners 1..POST_POOL mark a lesson done in the run,
+# the next POST_POOL start and submit the quiz of module 5. They all stand in the middle of module 5
+# (items done, in course order).
 BENCH_LEARNER_DONE = 40
 POST_POOL = 100
+# Answer patterns per quiz and score: attempts share them, so each snapshot is serialised once.
+OUTCOME_VARIANTS = 4
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -105,11 +109,23 @@ def say(message=""):
 class Question:
     pk: int
     text: str
-    choices: list  # [(pk, text, is_correct)], texts already escaped for COPY
+    kind: str
+    explanation: str
+    review_lesson_id: int | None
+    choices: list  # [(pk, text, is_correct)]
 
     @property
     def correct_ids(self):
         return [pk for pk, _text, is_correct in self.choices if is_correct]
+
+
+@dataclass
+class Outcome:
+    """One way of answering a quiz: the attempt's snapshot (COPY-escaped JSON) and its answer rows
+    without the attempt id (each line ends with a newline)."""
+
+    snapshot: str
+    answer_rows: list
 
 
 @dataclass
@@ -118,6 +134,8 @@ class Item:
     kind: str
     questions: list = field(default_factory=list)
     layout: str = ""
+    # {(score, variant): Outcome}, filled on first use
+    outcomes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -203,10 +221,11 @@ def course_load(course_page):
             questions = [
                 Question(
                     pk=question.pk,
-                    text=copy_text(question.text),
-                    choices=[
-                        (choice.pk, copy_text(choice.text), choice.is_correct) for choice in question.choices.all()
-                    ],
+                    text=question.text,
+                    kind=question.kind,
+                    explanation=question.explanation,
+                    review_lesson_id=question.review_lesson_id,
+                    choices=[(choice.pk, choice.text, choice.is_correct) for choice in question.choices.all()],
                 )
                 for question in page.questions.prefetch_related("choices")
             ]
@@ -215,6 +234,53 @@ def course_load(course_page):
         else:
             items.append(Item(pk=page.pk, kind="lesson"))
     return Course(pk=course_page.pk, items=items)
+
+
+def outcome_build(rng, item, score):
+    """`score` questions answered right, the others wrong, as quiz_attempt_submit records them: the
+    snapshot in progress.services.quiz's shape and one answer row per chosen choice."""
+    right = set(rng.sample(range(len(item.questions)), score))
+    snapshot = []
+    answer_rows = []
+    for index, question in enumerate(item.questions):
+        correct = question.correct_ids
+        if index in right:
+            chosen = set(correct)
+        else:
+            wrong = [pk for pk, _text, is_correct in question.choices if not is_correct]
+            chosen = {rng.choice(wrong)}
+            if len(correct) > 1 and rng.random() < 0.5:
+                chosen.add(correct[0])
+        is_right = index in right
+        snapshot.append(
+            {
+                "question": question.pk,
+                "text": question.text,
+                "kind": question.kind,
+                "explanation": question.explanation,
+                "review_lesson": question.review_lesson_id,
+                "is_correct": is_right,
+                "choices": [
+                    {"id": pk, "text": text, "is_correct": is_correct, "is_chosen": pk in chosen}
+                    for pk, text, is_correct in question.choices
+                ],
+            }
+        )
+        answer_rows += [
+            f"{question.pk}\t{pk}\t{copy_text(question.text)}\t{copy_text(text)}"
+            f"\t{'t' if is_correct else 'f'}\t{'t' if is_right else 'f'}\n"
+            for pk, text, is_correct in question.choices
+            if pk in chosen
+        ]
+    return Outcome(snapshot=copy_text(json.dumps(snapshot, ensure_ascii=False)), answer_rows=answer_rows)
+
+
+def outcome_of(rng, item, score, attempt_id):
+    """The attempt's outcome, the same on every pass over the attempts (picked by its id)."""
+    key = (score, attempt_id % OUTCOME_VARIANTS)
+    if key not in item.outcomes:
+        item.outcomes[key] = outcome_build(rng, item, score)
+    return item.outcomes[key]
 
 
 # Learners' histories
@@ -277,7 +343,7 @@ def plans_make(rng, *, course, learners, first_user_id, region_of, branch_of, no
     total = len(course.items)
     plans = []
     for index in range(learners):
-        done = BENCH_LEARNER_DONE if index <= POST_POOL else done_count(rng, total)
+        done = BENCH_LEARNER_DONE if index <= 2 * POST_POOL else done_count(rng, total)
         last_seen = now - rng.uniform(0, 60 * DAY)
         started = last_seen - (0.2 + 0.8 * rng.random()) * 120 * DAY * done / total - HOUR
         attempts = []
@@ -555,16 +621,17 @@ class Loader:
                 item = items[position]
                 started, submitted = attempt_times(plan, position, number, count)
                 if score is None:
-                    submitted_at, scores, passed = "\\N", "\\N\t\\N\t\\N", "f"
+                    submitted_at, scores, passed, snapshot = "\\N", "\\N\t\\N\t\\N", "f", "[]"
                 else:
                     questions = len(item.questions)
                     percent = score * 100 // questions
                     submitted_at = stamp(submitted)
                     scores = f"{score}\t{questions}\t{percent}"
                     passed = "t" if percent >= 70 else "f"
+                    snapshot = outcome_of(self.rng, item, score, attempt_id).snapshot
                 yield (
                     f"{attempt_id}\t{plan.user_id}\t{item.pk}\t{number}\t{item.layout}\t{stamp(started)}"
-                    f"\t{submitted_at}\t{scores}\t{passed}\n"
+                    f"\t{submitted_at}\t{scores}\t{passed}\t{snapshot}\n"
                 )
 
         columns = [
@@ -579,35 +646,20 @@ class Loader:
             "max_score",
             "percent",
             "is_passed",
+            "snapshot",
         ]
         return copy_rows("progress_quizattempt", columns, lines())
 
     def answers_load(self):
         items = self.course.items
-        rng = self.rng
 
         def lines():
             for attempt_id, _plan, position, _number, score, _count in self.attempts_of():
                 if score is None:
                     continue
-                questions = items[position].questions
-                right = set(rng.sample(range(len(questions)), score))
-                for index, question in enumerate(questions):
-                    correct = question.correct_ids
-                    if index in right:
-                        chosen = correct
-                    else:
-                        wrong = [pk for pk, _text, is_correct in question.choices if not is_correct]
-                        chosen = [rng.choice(wrong)]
-                        if len(correct) > 1 and rng.random() < 0.5:
-                            chosen.append(correct[0])
-                    is_right = "t" if index in right else "f"
-                    for pk, text, is_correct in question.choices:
-                        if pk in chosen:
-                            yield (
-                                f"{attempt_id}\t{question.pk}\t{pk}\t{question.text}\t{text}"
-                                f"\t{'t' if is_correct else 'f'}\t{is_right}\n"
-                            )
+                prefix = f"{attempt_id}\t"
+                for row in outcome_of(self.rng, items[position], score, attempt_id).answer_rows:
+                    yield prefix + row
 
         columns = [
             "attempt_id",
@@ -658,6 +710,7 @@ class Loader:
     def marker(self, course_page, *, scale, seconds):
         items = self.course.items
         pool = self.plans[1 : POST_POOL + 1]
+        quiz_pool = self.plans[POST_POOL + 1 : 2 * POST_POOL + 1]
         return {
             "version": DATA_VERSION,
             "scale": scale,
@@ -676,6 +729,8 @@ class Loader:
             "admin_id": get_user_model().objects.get(username=ADMIN_USERNAME).pk,
             "post_learner_ids": [plan.user_id for plan in pool],
             "post_lesson_id": items[BENCH_LEARNER_DONE].pk,
+            # They take the quiz of "quiz_id", each once.
+            "quiz_learner_ids": [plan.user_id for plan in quiz_pool],
         }
 
 

@@ -21,8 +21,8 @@ BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
-# The test client's host, next to whatever production allows.
-ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+# The test client's host and gunicorn's loopback address, next to whatever production allows.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False
 DATABASES = {"default": dj_database_url.parse(BENCH_DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 if BENCH_REDIS_URL:
@@ -30,7 +30,8 @@ if BENCH_REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": BENCH_REDIS_URL,
-            "KEY_PREFIX": "bench",
+            # One prefix per bench database: cached page paths of one must not serve another.
+            "KEY_PREFIX": f"bench-{DATABASES['default']['NAME']}",
         }
     }
 # Mail is rendered as in production but goes nowhere.
