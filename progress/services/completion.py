@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import LessonPage
 
 from ..models import Enrolment, LessonCompletion
-from ..selectors import CourseProgress, ItemAvailability, item_availability
+from ..selectors import CourseProgress, ItemAvailability, course_progress_for_learner, item_availability
 
 
 # How stale "last seen" and the last page may be: the mentor's and the region's pages count in days.
@@ -82,10 +82,8 @@ class LessonDone(NamedTuple):
 
 
 def lesson_mark_complete(*, learner, lesson):
-    """Mark a lesson done; again and again, or concurrently, it stays one record.
-
-    The learner's progress is read once: the availability check's figures, with this lesson added,
-    decide whether the course is now complete and are returned for the answer to show."""
+    """Mark a lesson done; again and again, or concurrently, it stays one record. Returns the
+    completion, whether it is new, and the learner's progress in the course with it."""
     if not isinstance(lesson, LessonPage):
         raise ProgressError(ITEM_NOT_AVAILABLE)
     course, progress = _check_open(learner=learner, page=lesson, not_available=ITEM_NOT_AVAILABLE)
@@ -95,7 +93,11 @@ def lesson_mark_complete(*, learner, lesson):
             completion, created = LessonCompletion.objects.get_or_create(learner=learner, lesson=lesson)
     except IntegrityError:
         completion, created = LessonCompletion.objects.get(learner=learner, lesson=lesson), False
-    progress = progress.with_item_done(lesson)
     if created:
+        # Read again after the commit: of the last two lessons done at the same moment, each request's
+        # first reading misses the other's, and only a reading after both sees the course complete.
+        progress = course_progress_for_learner(learner=learner, course=course)
         course_completion_record(learner=learner, course=course, progress=progress)
+    else:
+        progress = progress.with_item_done(lesson)
     return LessonDone(completion, created, progress)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import QuizPage, QuizQuestion
 
 from ..models import QuizAnswer, QuizAttempt
-from ..selectors import attempts_left, percent_of, quiz_attempt_allowance
+from ..selectors import attempts_left, course_progress_for_learner, percent_of, quiz_attempt_allowance
 from .completion import ProgressError, _check_open, course_completion_record, enrolment_start
 
 
@@ -40,10 +40,12 @@ def quiz_attempt_start(*, learner, quiz):
         raise ProgressError(QUIZ_NOT_AVAILABLE)
     course, _progress = _check_open(learner=learner, page=quiz, not_available=QUIZ_NOT_AVAILABLE)
     enrolment_start(learner=learner, course=course)
+    # Attempts used first, then the open one: an attempt a concurrent start opens in between is then
+    # found open, rather than counted as used up.
+    used = QuizAttempt.objects.filter(learner=learner, quiz=quiz).aggregate(last=Max("number"))["last"] or 0
     open_attempt = QuizAttempt.objects.filter(learner=learner, quiz=quiz, submitted_at__isnull=True).first()
     if open_attempt is not None:
         return open_attempt
-    used = QuizAttempt.objects.filter(learner=learner, quiz=quiz).aggregate(last=Max("number"))["last"] or 0
     if attempts_left(allowance=quiz_attempt_allowance(learner=learner, quiz=quiz), attempts_used=used) == 0:
         raise ProgressError(ATTEMPT_LIMIT_REACHED)
     try:
@@ -132,7 +134,7 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
         if attempt.is_submitted:
             raise ProgressError(ATTEMPT_ALREADY_SUBMITTED)
         # A quiz unpublished, moved out of its course or in a module now locked takes no answers.
-        course, progress = _check_open(learner=learner, page=attempt.quiz, not_available=QUIZ_NOT_AVAILABLE)
+        course, _progress = _check_open(learner=learner, page=attempt.quiz, not_available=QUIZ_NOT_AVAILABLE)
         questions, chosen = _parse_answers(attempt=attempt, answers=answers)
         choice_order = dict(attempt.layout)
         score = 0
@@ -166,5 +168,7 @@ def quiz_attempt_submit(*, learner, attempt_id, answers):
         attempt.submitted_at = timezone.now()
         attempt.save(update_fields=["snapshot", "score", "max_score", "percent", "is_passed", "submitted_at"])
     if attempt.is_passed:
-        course_completion_record(learner=learner, course=course, progress=progress.with_item_done(attempt.quiz))
+        # Read after the commit: of two last items done at the same moment, the later one sees both.
+        progress = course_progress_for_learner(learner=learner, course=course)
+        course_completion_record(learner=learner, course=course, progress=progress)
     return attempt
