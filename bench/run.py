@@ -42,6 +42,7 @@ from django.utils.crypto import get_random_string
 
 from wagtail.models import Page
 
+from bench import explain
 from bench.seed import DATA_VERSION, MARKER_TABLE
 from bench.urls import MINIMAL_PATH
 from courses.models import CaseStudyIndexPage, QuizChoice
@@ -172,6 +173,8 @@ class Case:
     note: str = ""
     queries: int = 0
     repeated: int = 0
+    # The captured request's SQL, values bound (for the EXPLAIN pass); None when the page failed.
+    statements: list | None = None
     times: list = field(default_factory=list)
     minimal_times: list = field(default_factory=list)
     # [(requests, seconds)] per round, for the page and for the minimal view beside it
@@ -321,6 +324,7 @@ def probe(case):
         message = str(error).splitlines()[0][:150] if str(error) else ""
         case.fail(f"{type(error).__name__}: {message} (in process)")
         return
+    case.statements = [query["sql"] for query in captured.captured_queries]
     shapes = [shape(query["sql"]) for query in captured.captured_queries]
     case.queries = len(shapes)
     case.repeated = len(shapes) - len(set(shapes))
@@ -697,6 +701,8 @@ def main(argv):
         export = next((case for case in cases if case.is_export and not case.error), None)
         if export is not None:
             notes.append(export_memory_note(export))
+        # Planned now, on this process's connection; printed after the table. Report only.
+        index_use = explain.section([(case.label, case.statements) for case in [minimal, *cases]], shape)
         server.start(minimal.request)
         rss_started = server.worker_rss()
         warm_up(server, cases, minimal)
@@ -723,6 +729,9 @@ def main(argv):
     say(rss_line("Worker RSS after the run", rss_finished) + f": {verdict}")
     if set(rss_finished) != set(rss_started):
         say("  a worker was replaced during the run (timeout or crash): see the errors above")
+    say()
+    for line in index_use:
+        say(line)
     notes += [case.note for case in cases if case.note]
     if notes:
         say()

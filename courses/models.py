@@ -20,6 +20,7 @@ from wagtail.snippets.models import register_snippet
 
 from home.blocks import BaseStreamBlock
 from home.models import BasePage
+from school.content_cache import cached_content
 
 from .blocks import LessonStreamBlock
 
@@ -302,8 +303,17 @@ class QuizPage(CourseItemMixin, BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        # Two queries for all questions and their choices, however long the quiz.
-        context["questions"] = self.questions.prefetch_related("choices")
+
+        # Two queries for all questions and their choices, however long the quiz, then kept with the
+        # content (school.content_cache) while the quiz is unchanged; a preview shows the draft's own.
+        # Only the server reads is_correct.
+        def questions():
+            return list(self.questions.prefetch_related("choices"))
+
+        if getattr(request, "is_preview", False):
+            context["questions"] = questions()
+        else:
+            context["questions"] = cached_content(request, "quiz-questions", questions, self.pk)
         return context
 
 

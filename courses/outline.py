@@ -7,7 +7,7 @@ from functools import cached_property
 
 from django.db.models import Q
 
-from school.content_cache import cached_content
+from school.content_cache import cache_key, cached_content, content_version, shared_get, shared_set
 
 from .models import CoursePage, LessonPage, ModulePage, QuizPage
 
@@ -86,12 +86,28 @@ def course_outlines(*, courses):
     return outlines
 
 
+def cached_course_outlines(*, courses, request=None):
+    """Outlines of several courses from the shared cache; those missing are built together (3 queries)."""
+    version = content_version(request)
+    outlines, missing = {}, []
+    for course in courses:
+        outline = shared_get(cache_key("outline", version, course.pk))
+        if outline is None:
+            missing.append(course)
+        else:
+            outlines[course.pk] = outline
+    for course_id, outline in course_outlines(courses=missing).items():
+        shared_set(cache_key("outline", version, course_id), outline)
+        outlines[course_id] = outline
+    return outlines
+
+
 def course_outline(*, course, request=None):
     """The outline of one course: from the shared cache, and once per request when a request is given."""
     memo = getattr(request, "_course_outlines", None) if request is not None else None
     if memo is not None and course.pk in memo:
         return memo[course.pk]
-    outline = cached_content(request, "outline", lambda: course_outlines(courses=[course])[course.pk], course.pk)
+    outline = cached_course_outlines(courses=[course], request=request)[course.pk]
     if request is not None:
         request._course_outlines = {**(memo or {}), course.pk: outline}
     return outline

@@ -1,3 +1,5 @@
+import copy
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.cache import add_never_cache_headers
@@ -26,18 +28,19 @@ class CustomRendition(AbstractRendition):
 
 
 def page_at_url_path(request, url_path):
-    """The specific page whose URL path is `url_path`, or None."""
+    """The specific page whose URL path is `url_path`, or None: from the shared cache (every change to
+    a page changes the content version), as a copy, so that what one request sets on it stays there."""
 
     def find():
         slug = url_path.rstrip("/").rsplit("/", 1)[-1]
-        return Page.objects.filter(slug=slug, url_path=url_path).values_list("pk", "content_type_id").first()
+        found = Page.objects.filter(slug=slug, url_path=url_path).values_list("pk", "content_type_id").first()
+        if found is None:
+            return None
+        model = ContentType.objects.get_for_id(found[1]).model_class()
+        return model.objects.filter(pk=found[0]).first() if model is not None else None
 
-    found = cached_content(request, "route", find, url_path)
-    if found is None:
-        return None
-    page_id, content_type_id = found
-    model = ContentType.objects.get_for_id(content_type_id).model_class()
-    return model.objects.filter(pk=page_id).first() if model is not None else None
+    page = cached_content(request, "page-at", find, url_path)
+    return copy.copy(page) if page is not None else None
 
 
 class BasePage(Page):

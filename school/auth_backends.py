@@ -4,6 +4,9 @@ import time
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.db import transaction
+
+from .content_cache import bump_version
 
 
 VERSION_KEY = "permissions-version"
@@ -39,10 +42,9 @@ class CachedPermissionsBackend(ModelBackend):
 
 
 def permissions_changed(**kwargs):
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    # At once, and again at commit: a request in between may cache the old set under the new version.
+    bump_version(VERSION_KEY)
+    transaction.on_commit(lambda: bump_version(VERSION_KEY))
 
 
 def connect_signals():

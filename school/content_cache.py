@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 
 from django.core.cache import cache
+from django.db import transaction
 
 
 VERSION_KEY = "content-version"
@@ -33,13 +34,21 @@ def content_version(request=None):
     return version
 
 
-def content_changed(**kwargs):
-    """Signal receiver: something visitors see changed, so every shared part is rebuilt."""
+def bump_version(key):
     try:
-        cache.incr(VERSION_KEY)
+        cache.incr(key)
     except ValueError:
         # Not set yet (or evicted): any new value differs from what entries were stored under.
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+        cache.set(key, time.time_ns(), timeout=None)
+
+
+def content_changed(**kwargs):
+    """Signal receiver: something visitors see changed, so every shared part is rebuilt.
+
+    Bumped at once and again when the change commits: a request in between may read the old rows
+    under the new version, and the second bump drops what it stored."""
+    bump_version(VERSION_KEY)
+    transaction.on_commit(lambda: bump_version(VERSION_KEY))
 
 
 def cache_key(*parts):

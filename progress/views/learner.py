@@ -57,7 +57,7 @@ def landing(request):
 @require_GET
 @login_required
 def dashboard(request):
-    progresses = courses_progress_for_learner(learner=request.user)
+    progresses = courses_progress_for_learner(learner=request.user, request=request)
     notes = notes_for_learner(learner=request.user)
     unread_count = sum(1 for note in notes if note.read_at is None)
     response = TemplateResponse(

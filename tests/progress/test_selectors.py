@@ -216,17 +216,22 @@ class QueryCountTests:
     ):
         """The learner's progress in all their courses costs the same number of queries for 1 and 20 courses."""
         complete(learner, course_tree.lesson_one)
-        small = count_queries(courses_progress_for_learner, learner=learner)
+        cache.clear()
+        cold = count_queries(courses_progress_for_learner, learner=learner)
         # 1 enrolments with their course and last page (joined), 2 live modules of all those courses,
         # 3 their live lessons, 4 their live quizzes, 5 the learner's completions among the lessons and
         # the quizzes they passed among the quizzes (a UNION).
-        assert small == 5
+        assert cold == 5
+        # Then the outlines come from the shared cache: the enrolments and what the learner did.
+        small = count_queries(courses_progress_for_learner, learner=learner)
+        assert small == 2
 
         for _number in range(19):
             course = CoursePageFactory(parent=course_tree.course_index)
             lesson = LessonPageFactory(parent=ModulePageFactory(parent=course))
             services.enrolment_start(learner=learner, course=course)
             complete(learner, lesson)
+        courses_progress_for_learner(learner=learner)  # the new courses' outlines, built together once
         with django_assert_num_queries(small):
             progresses = courses_progress_for_learner(learner=learner)
         assert len(progresses) == 20

@@ -201,7 +201,7 @@ class DatabaseOutageInProductionTests:
             ("/", None),
             (course_tree.lesson_one.url, learner),
             ("/my/", learner),
-            ("/accounts/login/", None),
+            ("/search/?query=приём", None),
             ("/admin/", admin),
         ]
         # One worker keeps one persistent connection (DB_CONN_MAX_AGE): the one the cut breaks.

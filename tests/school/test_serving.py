@@ -88,6 +88,8 @@ def production_environ(**overrides):
         SECURE_SSL_REDIRECT="false",
         SECURE_COOKIES="false",
         STATIC_ROOT=str(collected_static_root()),
+        # An empty cache of its own, as a new Redis would be: the shared cache outlives test databases.
+        CACHE_DIR=tempfile.mkdtemp(prefix="school-cache-"),
         HOST="127.0.0.1",
         PORT=str(free_port()),
     )
