@@ -16,8 +16,8 @@ from school.settings.production import ALLOWED_HOSTS
 
 
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
-# Set BENCH_REDIS_URL to an empty string to use the local-memory cache instead.
-BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# A Redis database of the bench's own: each run empties it. An empty string: the local-memory cache.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
