@@ -10,21 +10,25 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install messages migrate static seed run serve test test-sqlite test-postgres lint format bench
+.PHONY: help install messages migrate static seed run serve test browser-check test-sqlite test-postgres lint format bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
 install: $(VENV)/.installed ## Create .venv and install the pinned requirements
 
-messages: install ## Compile the translations (.po -> .mo)
-	$(MANAGE) compilemessages --ignore=.venv -v0
+# Compiled with Babel (no gettext needed), and only when the .po changed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
+
+messages: $(MO_FILES) ## Compile the translations (.po -> .mo)
 
 migrate: install ## Apply database migrations
 	$(MANAGE) migrate --noinput -v1
@@ -40,10 +44,9 @@ seed: migrate ## Load the demo course, regions and users (idempotent)
 	$(MANAGE) seed_demo_mentorships
 	$(MANAGE) seed_demo_progress
 
-run: messages migrate static seed ## Set up everything and serve the demo at http://127.0.0.1:8000/
-	$(MANAGE) seed_demo_content --logins-only
-	@echo "Serving at http://$(HOST):$(PORT)/ (Ctrl+C stops)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+# One process: migrates, loads the demo the first time, serves, and prints the logins with the address.
+run: messages ## Set up everything and serve the demo at http://127.0.0.1:8000/ (HOST=, PORT= to change)
+	$(MANAGE) rundemo --noreload $(HOST):$(PORT)
 
 # The production stack on this machine: production settings, PostgreSQL and gunicorn. Plain HTTP, so
 # the HTTPS redirect and secure-only cookies are off; HSTS is still sent on requests that arrive
@@ -72,7 +75,12 @@ format: install ## Format and fix with ruff
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint messages test-sqlite test-postgres ## The whole suite: lint, SQLite, then PostgreSQL when it answers
+test: browser-check lint messages test-sqlite test-postgres ## The whole suite: lint, SQLite, then PostgreSQL when it answers
+
+# The browser tests drive Debian's Chromium, which pip cannot install: say so at once, in one line.
+browser-check:
+	@command -v chromium >/dev/null || [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] || \
+		{ echo "make test needs Chromium for the browser tests: run 'sudo apt-get install chromium' (or 'bash .ci/run', which installs it and runs the tests)."; exit 1; }
 
 test-sqlite: install
 	$(VENV)/bin/pytest

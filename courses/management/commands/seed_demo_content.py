@@ -96,7 +96,7 @@ class DemoUser:
     role: str
     username: str
     full_name: str
-    opens: str
+    opens: tuple[str, ...]  # paths of the pages this user opens first
     groups: tuple[str, ...] = ()
     is_staff: bool = False
     is_superuser: bool = False
@@ -106,7 +106,7 @@ class DemoUser:
 
 
 def _learner(username, full_name):
-    return DemoUser("learner (secretary)", username, full_name, f"{SITE_URL}/my/", is_learner=True)
+    return DemoUser("learner (secretary)", username, full_name, ("/my/",), is_learner=True)
 
 
 DEMO_USERS = (
@@ -114,7 +114,7 @@ DEMO_USERS = (
         "administrator",
         "admin",
         "Андрей Сергеевич Волков",
-        f"{SITE_URL}/admin/ and {SITE_URL}/django-admin/",
+        ("/admin/", "/django-admin/"),
         is_staff=True,
         is_superuser=True,
     ),
@@ -122,7 +122,7 @@ DEMO_USERS = (
         "editor / moderator",
         "editor",
         "Ольга Николаевна Лебедева",
-        f"{SITE_URL}/admin/",
+        ("/admin/",),
         groups=(EDITORS_GROUP, MODERATORS_GROUP),
         is_staff=True,
     ),
@@ -130,7 +130,7 @@ DEMO_USERS = (
         "regional coordinator",
         "coordinator",
         "Игорь Павлович Соколов",
-        f"{SITE_URL}/reports/",
+        ("/reports/",),
         groups=(COORDINATORS_GROUP,),
         is_in_first_region=True,
     ),
@@ -138,7 +138,7 @@ DEMO_USERS = (
         "mentor (of learner, learner2, learner3)",
         "mentor",
         "Татьяна Викторовна Морозова",
-        f"{SITE_URL}/mentor/",
+        ("/mentor/",),
         groups=(MENTORS_GROUP,),
         is_in_first_region=True,
     ),
@@ -187,10 +187,16 @@ def counts_text(counts):
     return ", ".join(f"{what} {number}" for what, number in counts.items())
 
 
-def logins_table():
-    """The demo logins as aligned text columns."""
+def logins_table(base_url=SITE_URL):
+    """The demo logins as aligned text columns, with the addresses of the site at `base_url`."""
     header = ("role", "username", "password", "open")
-    rows = [header, *((user.role, user.username, DEMO_PASSWORD, user.opens) for user in DEMO_USERS)]
+    rows = [
+        header,
+        *(
+            (user.role, user.username, DEMO_PASSWORD, " and ".join(f"{base_url}{path}" for path in user.opens))
+            for user in DEMO_USERS
+        ),
+    ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
     return "\n".join(
         "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]) for row in rows
