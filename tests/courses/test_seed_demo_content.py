@@ -1,8 +1,14 @@
-"""seed_demo_content builds the whole demo once, published; running it again duplicates nothing."""
+"""seed_demo_content builds the whole demo once, published; running it again duplicates nothing.
 
+The demo is read from the content files in courses/demo/; a broken file stops the command with
+its name and line before anything is written.
+"""
+
+import shutil
 from io import StringIO
 
 import pytest
+import yaml
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -11,15 +17,17 @@ from django.db import transaction
 
 from wagtail.models import Page, Revision, Site
 
-from courses import demo_data
+from courses.demo_content import DEMO_DIR, load_demo
 from courses.management.commands.seed_demo_content import (
     COORDINATORS_GROUP,
     DEMO_PASSWORD,
     DEMO_USERNAMES,
     MENTORS_GROUP,
-    check_quiz_data,
+    as_summary,
 )
 from courses.models import (
+    QUESTION_NEEDS_A_CORRECT,
+    QUESTION_NEEDS_ONE_CORRECT,
     CaseStudyPage,
     CoursePage,
     LessonPage,
@@ -38,6 +46,8 @@ pytestmark = pytest.mark.django_db
 
 LEARNERS = ["learner", "learner2", "learner3", "learner4", "learner5", "learner6"]
 COUNTED_MODELS = [Page, QuizQuestion, QuizChoice, get_user_model(), Group, Region, Branch, Topic, Revision]
+# The demo as the command reads it from courses/demo/.
+DEMO = load_demo()
 
 
 def seed(*options):
@@ -51,7 +61,18 @@ def row_counts():
 
 
 def demo_course():
-    return CoursePage.objects.get(slug=demo_data.COURSE["slug"])
+    return CoursePage.objects.get(slug=DEMO.course["slug"])
+
+
+def front_matter(path):
+    """The front matter of a Markdown content file, read with plain YAML (not with the loader)."""
+    _, meta, _body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(meta)
+
+
+def stream_json(body):
+    """A StreamField value as stored, without the random block ids."""
+    return [{"type": block["type"], "value": block["value"]} for block in body.get_prep_value()]
 
 
 @pytest.fixture(scope="class")
@@ -71,18 +92,18 @@ class DemoContentTests:
         assert LessonPage.objects.descendant_of(course).count() >= 15
         assert QuizPage.objects.descendant_of(course).count() >= 4
 
-    def test_course_follows_the_demo_data(self):
-        """Title, module order and the sequential flag come from demo_data.COURSE."""
+    def test_course_follows_the_demo_files(self):
+        """Title, module order and the sequential flag come from courses/demo/course.md and modules/."""
         course = demo_course()
-        assert course.title == demo_data.COURSE["title"]
-        assert course.is_sequential is demo_data.COURSE["modules_in_order"]
+        assert course.title == DEMO.course["title"]
+        assert course.is_sequential is DEMO.course["modules_in_order"]
         modules = ModulePage.objects.child_of(course).order_by("path")
-        assert [module.slug for module in modules] == [module["slug"] for module in demo_data.COURSE["modules"]]
+        assert [module.slug for module in modules] == [module["slug"] for module in DEMO.course["modules"]]
 
     def test_module_items_keep_their_order_and_type(self):
         """Each module holds its lessons and quizzes in the order the demo data lists them."""
         course = demo_course()
-        for module_data in demo_data.COURSE["modules"]:
+        for module_data in DEMO.course["modules"]:
             module = ModulePage.objects.child_of(course).get(slug=module_data["slug"])
             items = module.get_children().order_by("path").specific()
             assert [(type(item).__name__, item.slug) for item in items] == [
@@ -93,7 +114,7 @@ class DemoContentTests:
     def test_lesson_has_its_body_blocks_and_takeaways(self):
         """A lesson's body has the demo blocks in order; key takeaways are one per line."""
         lesson_data = next(
-            item for module in demo_data.COURSE["modules"] for item in module["items"] if item["type"] == "lesson"
+            item for module in DEMO.course["modules"] for item in module["items"] if item["type"] == "lesson"
         )
         lesson = LessonPage.objects.get(slug=lesson_data["slug"])
         assert [block.block_type for block in lesson.body] == [block_type for block_type, _ in lesson_data["body"]]
@@ -117,7 +138,7 @@ class DemoContentTests:
 
     def test_live_quiz_and_its_published_revision_hold_questions_and_choices(self):
         """The live quiz rows and the published revision carry every question in order and every choice (shuffled)."""
-        for module_data in demo_data.COURSE["modules"]:
+        for module_data in DEMO.course["modules"]:
             for quiz_data in (item for item in module_data["items"] if item["type"] == "quiz"):
                 quiz = QuizPage.objects.live().get(slug=quiz_data["slug"])
                 expected = [
@@ -138,10 +159,70 @@ class DemoContentTests:
                 ]
                 assert in_revision == in_rows
 
+    def test_every_lesson_matches_its_file(self):
+        """Each lesson file made one lesson: its front matter, its body blocks in order and its takeaways."""
+        lesson_files = sorted((DEMO_DIR / "modules").glob("*/[0-9]*.md"))
+        assert LessonPage.objects.descendant_of(demo_course()).count() == len(lesson_files) >= 15
+        lessons = {item["slug"]: item for module in DEMO.course["modules"] for item in module["items"]}
+        for path in lesson_files:
+            meta = front_matter(path)
+            lesson = LessonPage.objects.get(slug=meta["slug"])
+            assert (lesson.title, lesson.estimated_minutes) == (meta["title"], meta["estimated_minutes"]), path
+            assert lesson.summary == as_summary(meta["summary"]), path
+            assert lesson.key_takeaway_list == meta["key_takeaways"], path
+            expected_body = [{"type": kind, "value": value} for kind, value in lessons[meta["slug"]]["body"]]
+            assert stream_json(lesson.body) == expected_body, path
+            # Counted in the file itself: every "## " heading and every ":::name" block is a block of the page.
+            lines = path.read_text(encoding="utf-8").splitlines()
+            special = [block.block_type for block in lesson.body if block.block_type != "paragraph"]
+            assert special == [
+                "heading" if line.startswith("## ") else ("task" if line.startswith(":::task") else "callout")
+                for line in lines
+                if line.startswith("## ") or (line.startswith(":::") and line != ":::")
+            ], path
+
+    def test_every_question_and_right_answer_matches_its_quiz_file(self):
+        """Each quiz file made one quiz: settings, every question in order, every choice with its right-answer flag."""
+        quiz_files = sorted((DEMO_DIR / "modules").glob("*/*.yaml"))
+        assert QuizPage.objects.descendant_of(demo_course()).count() == len(quiz_files) >= 4
+        for path in quiz_files:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            quiz = QuizPage.objects.get(slug=data["slug"])
+            assert (quiz.title, quiz.pass_mark, quiz.attempt_limit) == (
+                data["title"],
+                data["pass_mark"],
+                data["attempt_limit"],
+            ), path
+            questions = quiz.questions.order_by("sort_order").prefetch_related("choices")
+            assert [
+                (q.text, q.kind, q.explanation, sorted((c.text, c.is_correct) for c in q.choices.all()))
+                for q in questions
+            ] == [
+                (
+                    q["text"],
+                    q.get("kind", "single"),
+                    q.get("explanation", ""),
+                    sorted((c["text"], c.get("correct", False)) for c in q["choices"]),
+                )
+                for q in data["questions"]
+            ], path
+
+    def test_case_studies_match_their_files(self):
+        """Each case study file made one case study with its title, region, branch, topics and three sections."""
+        case_files = sorted((DEMO_DIR / "case-studies").glob("*.md"))
+        assert len(case_files) == len(DEMO.case_studies)
+        for path, data in zip(case_files, DEMO.case_studies, strict=True):
+            meta = front_matter(path)
+            case = CaseStudyPage.objects.select_related("region", "branch").get(slug=meta["slug"])
+            assert (case.title, case.region.code, case.branch.number) == (meta["title"], meta["region"], meta["branch"])
+            assert sorted(case.topics.values_list("slug", flat=True)) == sorted(meta["topics"]), path
+            assert (case.problem, case.actions, case.results) == (data["problem"], data["actions"], data["results"])
+            assert case.problem.startswith("<p>") and "<li>" in case.actions, path
+
     def test_case_studies_come_from_six_regions(self):
         """At least 6 case studies from at least 6 regions, with their branch in their region and topics set."""
-        case_studies = CaseStudyPage.objects.filter(slug__in=[case["slug"] for case in demo_data.CASE_STUDIES])
-        assert case_studies.count() == len(demo_data.CASE_STUDIES) >= 6
+        case_studies = CaseStudyPage.objects.filter(slug__in=[case["slug"] for case in DEMO.case_studies])
+        assert case_studies.count() == len(DEMO.case_studies) >= 6
         assert case_studies.values("region").distinct().count() >= 6
         for case_study in case_studies:
             assert case_study.branch is None or case_study.branch.region_id == case_study.region_id
@@ -158,8 +239,8 @@ class DemoContentTests:
     def test_course_url_is_under_courses(self):
         """The default site's root is the home page, so the course is at /courses/<course slug>/."""
         assert Site.objects.get(is_default_site=True).root_page.specific_class is HomePage
-        assert demo_course().url == f"/courses/{demo_data.COURSE['slug']}/"
-        assert LessonPage.objects.first().url.startswith(f"/courses/{demo_data.COURSE['slug']}/")
+        assert demo_course().url == f"/courses/{DEMO.course['slug']}/"
+        assert LessonPage.objects.first().url.startswith(f"/courses/{DEMO.course['slug']}/")
 
     def test_home_page_gets_a_russian_hero(self):
         """The home page's hero is filled in on the first run."""
@@ -167,12 +248,12 @@ class DemoContentTests:
         assert home.hero_title
         assert home.summary
 
-    def test_regions_branches_and_topics_come_from_demo_data(self):
+    def test_regions_branches_and_topics_come_from_the_demo_files(self):
         """Every demo region, branch and topic is in the database."""
-        assert set(Region.objects.values_list("code", flat=True)) >= {region["code"] for region in demo_data.REGIONS}
+        assert set(Region.objects.values_list("code", flat=True)) >= {region["code"] for region in DEMO.regions}
         branches = set(Branch.objects.values_list("region__code", "number"))
-        assert branches >= {(branch["region"], branch["number"]) for branch in demo_data.BRANCHES}
-        assert set(Topic.objects.values_list("slug", flat=True)) >= {topic["slug"] for topic in demo_data.TOPICS}
+        assert branches >= {(branch["region"], branch["number"]) for branch in DEMO.branches}
+        assert set(Topic.objects.values_list("slug", flat=True)) >= {topic["slug"] for topic in DEMO.topics}
 
     def test_demo_users_have_their_roles(self):
         """admin is a superuser; editor is staff in Editors and Moderators; mentor and coordinator have groups."""
@@ -183,7 +264,7 @@ class DemoContentTests:
         assert users["editor"].has_perm("wagtailadmin.access_admin")
         assert list(users["mentor"].groups.values_list("name", flat=True)) == [MENTORS_GROUP]
         assert list(users["coordinator"].groups.values_list("name", flat=True)) == [COORDINATORS_GROUP]
-        assert users["coordinator"].region.code == demo_data.REGIONS[0]["code"]
+        assert users["coordinator"].region.code == DEMO.regions[0]["code"]
 
     def test_learners_are_secretaries_spread_over_regions(self):
         """Each learner has a Russian full name, a region and a branch of that region; they are in several regions."""
@@ -193,7 +274,7 @@ class DemoContentTests:
             assert learner.full_name
             assert not learner.is_staff
             assert learner.branch is not None and learner.branch.region_id == learner.region_id
-        assert len({learner.region_id for learner in learners}) == min(len(LEARNERS), len(demo_data.REGIONS))
+        assert len({learner.region_id for learner in learners}) == min(len(LEARNERS), len(DEMO.regions))
 
     def test_every_demo_user_logs_in_with_the_demo_password(self):
         """All demo users were created with the printed demo password."""
@@ -273,25 +354,108 @@ class LoginsOnlyTests:
         assert "/admin/" in output
 
 
-class QuizDataCheckTests:
-    def test_single_choice_question_with_two_right_answers_is_refused(self):
-        """Bad demo quiz data stops the command with the quiz and question named."""
-        course = {
-            "modules": [
-                {
-                    "items": [
-                        {
-                            "type": "quiz",
-                            "slug": "broken-quiz",
-                            "questions": [{"kind": "single", "choices": [("Да", True), ("Тоже да", True)]}],
-                        }
-                    ]
-                }
-            ]
-        }
-        with pytest.raises(CommandError, match="broken-quiz"):
-            check_quiz_data(course=course)
+def broken_copy(tmp_path, relative, old, new):
+    """A copy of courses/demo with `old` replaced by `new` in one file; the copy, that file and the line of `old`."""
+    root = tmp_path / "demo"
+    shutil.copytree(DEMO_DIR, root)
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return root, path, text[: text.index(old)].count("\n") + 1
 
-    def test_the_shipped_demo_quizzes_pass_the_check(self):
-        """The quiz data in courses/demo_data.py is accepted as it is."""
-        check_quiz_data(course=demo_data.COURSE)
+
+def refusal(root):
+    """The message with which seed_demo_content refuses the folder; it must have written nothing."""
+    before = row_counts()
+    with pytest.raises(CommandError) as refused:
+        seed("--content", str(root))
+    assert row_counts() == before
+    return str(refused.value)
+
+
+FIRST_LESSON = "modules/01-obrashcheniya-i-nakazy/01-priem-zhiteley.md"
+SECOND_LESSON = "modules/01-obrashcheniya-i-nakazy/02-zhurnal-obrashcheniy.md"
+FIRST_QUIZ = "modules/01-obrashcheniya-i-nakazy/05-obrashcheniya-i-nakazy-test.yaml"
+FIRST_QUESTION = "- text: Какой срок ответа по существу"
+SECOND_QUESTION = "- text: Какие сведения обязательно должны быть"
+
+
+class BrokenDemoFileTests:
+    def test_unknown_block_names_the_file_and_line(self, tmp_path):
+        """A misspelt ":::warning" stops the command at its file and line, with nothing written."""
+        root, path, line = broken_copy(tmp_path, FIRST_LESSON, ":::warning Персональные", ":::warnng Персональные")
+        assert f'{path}:{line}: unknown block "warnng"' in refusal(root)
+
+    def test_front_matter_with_a_wrong_value_names_the_key_and_line(self, tmp_path):
+        """A lesson whose minutes are not a number is refused at the line of that key."""
+        root, path, line = broken_copy(tmp_path, FIRST_LESSON, "estimated_minutes: 20", "estimated_minutes: двадцать")
+        assert f'{path}:{line}: "estimated_minutes" must be a whole number' in refusal(root)
+
+    def test_front_matter_that_is_not_yaml_names_the_file(self, tmp_path):
+        """Broken YAML in a front matter is refused with the file and a line inside the front matter."""
+        root, path, _line = broken_copy(tmp_path, FIRST_LESSON, "slug: priem-zhiteley", "slug: [priem-zhiteley")
+        message = refusal(root)
+        assert f"{path}:" in message
+        assert "not valid YAML" in message
+
+    def test_front_matter_without_a_required_key_is_refused(self, tmp_path):
+        """A lesson without a summary is refused at its front matter, naming the missing key."""
+        text = (DEMO_DIR / SECOND_LESSON).read_text(encoding="utf-8")
+        summary = next(line for line in text.splitlines(keepends=True) if line.startswith("summary:"))
+        root, path, _line = broken_copy(tmp_path, SECOND_LESSON, summary, "")
+        assert f'{path}:2: "summary" is missing' in refusal(root)
+
+    def test_question_without_a_correct_choice_names_the_question_line(self, tmp_path):
+        """A single-choice question whose right answer lost `correct: true` is refused at the question's line."""
+        old = "  - text: 30 дней со дня регистрации\n    correct: true\n"
+        root, path, _line = broken_copy(tmp_path, FIRST_QUIZ, old, "  - text: 30 дней со дня регистрации\n")
+        line = (DEMO_DIR / FIRST_QUIZ).read_text(encoding="utf-8").split(FIRST_QUESTION)[0].count("\n") + 1
+        message = refusal(root)
+        assert f"{path}:{line}: question" in message
+        assert str(QUESTION_NEEDS_ONE_CORRECT) in message
+
+    def test_multiple_choice_question_without_a_correct_choice_is_refused(self, tmp_path):
+        """A multiple-choice question with every `correct: true` removed is refused at its line."""
+        quiz = (DEMO_DIR / FIRST_QUIZ).read_text(encoding="utf-8")
+        start = quiz.index(SECOND_QUESTION)
+        end = quiz.index("\n- text:", start)
+        question = quiz[start:end]
+        root, path, line = broken_copy(tmp_path, FIRST_QUIZ, question, question.replace("    correct: true\n", ""))
+        message = refusal(root)
+        assert f"{path}:{line}: question" in message
+        assert str(QUESTION_NEEDS_A_CORRECT) in message
+
+    def test_single_choice_question_with_two_right_answers_is_refused(self, tmp_path):
+        """A single-choice question with a second `correct: true` is refused at its line."""
+        old = "  - text: 7 дней со дня поступления\n"
+        root, path, _line = broken_copy(tmp_path, FIRST_QUIZ, old, old + "    correct: true\n")
+        line = (DEMO_DIR / FIRST_QUIZ).read_text(encoding="utf-8").split(FIRST_QUESTION)[0].count("\n") + 1
+        assert f"{path}:{line}: question" in refusal(root)
+
+    def test_duplicate_slug_names_both_places(self, tmp_path):
+        """A second lesson with the first one's slug is refused, naming where the slug was first used."""
+        root, path, line = broken_copy(tmp_path, SECOND_LESSON, "slug: zhurnal-obrashcheniy", "slug: priem-zhiteley")
+        first = root / FIRST_LESSON
+        assert f'{path}:{line}: duplicate slug "priem-zhiteley" (first at {first}:3)' in refusal(root)
+
+    def test_unknown_topic_of_a_case_study_is_refused(self, tmp_path):
+        """A case study tagged with a topic that topics.yaml lacks is refused at its topics line."""
+        relative = "case-studies/01-edinyy-zhurnal-obrashcheniy-ivanovka.md"
+        root, path, line = broken_copy(tmp_path, relative, "- nakazy\n", "- nakazi\n")
+        topics_line = line - 2  # "topics:", "- obrashcheniya", "- nakazy"
+        assert f'{path}:{topics_line}: unknown topic "nakazi"' in refusal(root)
+
+    def test_review_lesson_must_come_before_the_quiz(self, tmp_path):
+        """A question may send the learner back to a lesson of the course, not to one that does not exist."""
+        old = "  kind: single\n"
+        root, _path, _line = broken_copy(tmp_path, FIRST_QUIZ, old, old + "  review_lesson: net-takogo-uroka\n")
+        assert '"review_lesson" names no lesson before this quiz: "net-takogo-uroka"' in refusal(root)
+
+    def test_review_lesson_links_the_question_to_the_lesson(self, tmp_path):
+        """A question's review_lesson becomes its "lesson to review" in the database."""
+        old = "  kind: single\n"
+        root, _path, _line = broken_copy(tmp_path, FIRST_QUIZ, old, old + "  review_lesson: zhurnal-obrashcheniy\n")
+        seed("--content", str(root))
+        question = QuizQuestion.objects.get(text__startswith=FIRST_QUESTION.removeprefix("- text: "))
+        assert question.review_lesson.slug == "zhurnal-obrashcheniy"

@@ -1,4 +1,4 @@
-"""Load the demo course, case studies, regions and demo users from courses/demo_data.py.
+"""Load the demo course, case studies, regions and demo users from the content files in courses/demo/.
 
 Idempotent: everything is looked up by its natural key (region code, branch region + number,
 topic slug, username, page slug under its parent) and only what is missing is created, so a
@@ -20,12 +20,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.functional import cached_property
-from django.utils.html import escape, strip_tags
+from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from wagtail.models import Site
 
-from courses import demo_data
+from courses.demo_content import DEMO_DIR, DemoContentError, load_demo
 from courses.models import (
     CaseStudyIndexPage,
     CaseStudyPage,
@@ -37,7 +37,6 @@ from courses.models import (
     QuizPage,
     QuizQuestion,
     Topic,
-    quiz_question_errors,
 )
 from home.models import HomePage
 from school.models import Branch, Region
@@ -152,35 +151,10 @@ DEMO_USERS = (
 DEMO_USERNAMES = tuple(user.username for user in DEMO_USERS)
 
 
-def as_rich_text(text):
-    """Demo texts may be plain sentences or HTML already; rich-text fields want HTML."""
-    text = (text or "").strip()
-    if not text or text.startswith("<"):
-        return text
-    return f"<p>{escape(text)}</p>"
-
-
 def as_summary(text):
     """A plain-text summary for listings: the first paragraph of a summary or an HTML introduction."""
     first_paragraph = (text or "").split("</p>", 1)[0]
     return Truncator(strip_tags(first_paragraph).strip()).chars(SUMMARY_MAX_LENGTH)
-
-
-def check_quiz_data(*, course):
-    """Refuse the whole demo before writing anything if a quiz question could not be answered right."""
-    problems = []
-    for module in course["modules"]:
-        for item in module["items"]:
-            if item["type"] != "quiz":
-                continue
-            if not item["questions"]:
-                problems.append(f"quiz {item['slug']!r} has no questions")
-            for number, question in enumerate(item["questions"], start=1):
-                flags = [is_correct for _text, is_correct in question["choices"]]
-                for error in quiz_question_errors(kind=question["kind"], correct_flags=flags):
-                    problems.append(f"quiz {item['slug']!r}, question {number}: {error}")
-    if problems:
-        raise CommandError("The demo quiz data is not valid:\n  " + "\n  ".join(problems))
 
 
 def counts_text(counts):
@@ -206,7 +180,7 @@ def logins_table(base_url=SITE_URL):
 class Command(BaseCommand):
     help = (
         "Load the demo course (modules, lessons, quizzes), case studies, regions, branches, topics and "
-        f"demo users (password {DEMO_PASSWORD}) from courses/demo_data.py. Idempotent: only what is "
+        f"demo users (password {DEMO_PASSWORD}) from the content files in courses/demo/. Idempotent: only what is "
         "missing is created and existing pages are left as they are. --force deletes the demo course and "
         "demo case studies (with anything learners did on them) and builds them again. Mentorships come "
         "from `seed_demo_mentorships`."
@@ -218,6 +192,11 @@ class Command(BaseCommand):
             type=int,
             default=42,
             help="Seed of the order in which each question's choices are stored (the same seed, the same order).",
+        )
+        parser.add_argument(
+            "--content",
+            default=DEMO_DIR,
+            help="The folder of demo content files (default: courses/demo), e.g. a translated copy.",
         )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
@@ -231,14 +210,18 @@ class Command(BaseCommand):
             help="Only print the demo logins; change nothing.",
         )
 
-    def handle(self, *args, force=False, logins_only=False, seed=42, verbosity=1, **options):
+    def handle(self, *args, content=DEMO_DIR, force=False, logins_only=False, seed=42, verbosity=1, **options):
         self.verbosity = verbosity
         # The data lists right answers first; stored that way, "always pick the first" would pass.
         self.random = random.Random(seed)  # noqa: S311 - an order of choices, not a secret
         if logins_only:
             self.print_logins()
             return
-        check_quiz_data(course=demo_data.COURSE)
+        try:
+            # Every file is read and checked before the first row is written.
+            self.demo = load_demo(content)
+        except DemoContentError as error:
+            raise CommandError(f"The demo content is not valid: {error}") from error
         self.created = Counter()
         with transaction.atomic():
             home = self.get_home_page()
@@ -260,12 +243,12 @@ class Command(BaseCommand):
     def seed_organisation(self):
         # get_or_create, not update_or_create: names an administrator corrected stay corrected.
         self.regions = {}
-        for data in demo_data.REGIONS:
+        for data in self.demo.regions:
             region, created = Region.objects.get_or_create(code=str(data["code"]), defaults={"name": data["name"]})
             self.regions[region.code] = region
             self.created["regions"] += created
         self.branches = {}
-        for data in demo_data.BRANCHES:
+        for data in self.demo.branches:
             region = self.region(data["region"])
             branch, created = Branch.objects.get_or_create(
                 region=region, number=str(data["number"]), defaults={"name": data["name"]}
@@ -273,7 +256,7 @@ class Command(BaseCommand):
             self.branches[region.code, branch.number] = branch
             self.created["branches"] += created
         self.topics = {}
-        for data in demo_data.TOPICS:
+        for data in self.demo.topics:
             topic, created = Topic.objects.get_or_create(slug=data["slug"], defaults={"name": data["name"]})
             self.topics[topic.slug] = topic
             self.created["topics"] += created
@@ -343,7 +326,7 @@ class Command(BaseCommand):
 
     def places_of_users(self):
         """Region and branch of each demo user: learners round-robin over the regions, so reports have spread."""
-        regions = [self.region(region_data["code"]) for region_data in demo_data.REGIONS]
+        regions = [self.region(region_data["code"]) for region_data in self.demo.regions]
         if not regions:
             return {}
         branches_of = {region.code: [] for region in regions}
@@ -372,9 +355,9 @@ class Command(BaseCommand):
     def delete_demo_pages(self, home):
         """Remove the demo course and case studies only: other courses and submitted practices stay."""
         demo_pages = [
-            *CoursePage.objects.descendant_of(home).filter(slug=demo_data.COURSE["slug"]),
+            *CoursePage.objects.descendant_of(home).filter(slug=self.demo.course["slug"]),
             *CaseStudyPage.objects.descendant_of(home).filter(
-                slug__in=[case["slug"] for case in demo_data.CASE_STUDIES]
+                slug__in=[case["slug"] for case in self.demo.case_studies]
             ),
         ]
         try:
@@ -387,14 +370,17 @@ class Command(BaseCommand):
     def seed_pages(self, home):
         self.fill_home_page(home)
         course_index = self.child_page(home, CourseIndexPage(**COURSE_INDEX))
-        course = self.child_page(course_index, self.build_course(demo_data.COURSE))
-        for module_data in demo_data.COURSE["modules"]:
+        course = self.child_page(course_index, self.build_course(self.demo.course))
+        self.lessons = {}  # by slug, for the questions' "lesson to review"
+        for module_data in self.demo.course["modules"]:
             module = self.child_page(course, self.build_module(module_data))
             for item in module_data["items"]:
-                build = self.build_lesson if item["type"] == "lesson" else self.build_quiz
-                self.child_page(module, build(item))
+                if item["type"] == "lesson":
+                    self.lessons[item["slug"]] = self.child_page(module, self.build_lesson(item))
+                else:
+                    self.child_page(module, self.build_quiz(item))
         case_study_index = self.child_page(home, CaseStudyIndexPage(**CASE_STUDY_INDEX))
-        for case_data in demo_data.CASE_STUDIES:
+        for case_data in self.demo.case_studies:
             self.child_page(case_study_index, self.build_case_study(case_data))
 
     def fill_home_page(self, home):
@@ -426,7 +412,7 @@ class Command(BaseCommand):
             title=data["title"],
             slug=data["slug"],
             summary=as_summary(data.get("summary") or data["intro"]),
-            intro=as_rich_text(data["intro"]),
+            intro=data["intro"],
             estimated_hours=data["estimated_hours"],
             is_sequential=data["modules_in_order"],
         )
@@ -436,7 +422,7 @@ class Command(BaseCommand):
             title=data["title"],
             slug=data["slug"],
             summary=as_summary(data.get("summary") or data["intro"]),
-            intro=as_rich_text(data["intro"]),
+            intro=data["intro"],
         )
 
     def build_lesson(self, data):
@@ -447,6 +433,7 @@ class Command(BaseCommand):
             estimated_minutes=data["estimated_minutes"],
             body=list(data["body"]),
             key_takeaways="\n".join(data["key_takeaways"]),
+            is_required=data.get("is_required", True),
         )
 
     def build_quiz(self, data):
@@ -456,16 +443,18 @@ class Command(BaseCommand):
             title=data["title"],
             slug=data["slug"],
             summary=as_summary(data.get("summary") or data["intro"]),
-            intro=as_rich_text(data["intro"]),
+            intro=data["intro"],
             pass_mark=data["pass_mark"],
             attempt_limit=data["attempt_limit"],
+            is_required=data.get("is_required", True),
             is_shuffled=False,
             show_answers=QuizPage.ShowAnswers.AFTER_PASSING,
             questions=[
                 QuizQuestion(
                     text=question["text"],
                     kind=question["kind"],
-                    explanation=question.get("explanation", ""),
+                    explanation=question["explanation"],
+                    review_lesson=self.lessons.get(question.get("review_lesson")),
                     sort_order=position,
                     choices=[
                         QuizChoice(text=text, is_correct=is_correct, sort_order=choice_position)
@@ -491,9 +480,9 @@ class Command(BaseCommand):
             region=region,
             branch=branch,
             topics=[self.topic(slug) for slug in data["topics"]],
-            problem=as_rich_text(data["problem"]),
-            actions=as_rich_text(data["actions"]),
-            results=as_rich_text(data["results"]),
+            problem=data["problem"],
+            actions=data["actions"],
+            results=data["results"],
         )
 
     # Indexes and output
@@ -505,7 +494,7 @@ class Command(BaseCommand):
             call_command(command, verbosity=0, stdout=StringIO(), stderr=StringIO())
 
     def print_summary(self, home):
-        course = CoursePage.objects.descendant_of(home).filter(slug=demo_data.COURSE["slug"]).first()
+        course = CoursePage.objects.descendant_of(home).filter(slug=self.demo.course["slug"]).first()
         in_course = {
             "modules": ModulePage.objects.descendant_of(course).count(),
             "lessons": LessonPage.objects.descendant_of(course).count(),
