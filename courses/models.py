@@ -108,17 +108,12 @@ class CoursePage(BasePage):
 
     parent_page_types = ["courses.CourseIndexPage"]
     subpage_types = ["courses.ModulePage"]
+    # The explorer lists modules in course order, not by last edit.
+    admin_default_ordering = "ord"
 
     class Meta:
         verbose_name = _("course")
         verbose_name_plural = _("courses")
-
-    def get_context(self, request, *args, **kwargs):
-        from .outline import course_outline
-
-        context = super().get_context(request, *args, **kwargs)
-        context["outline"] = course_outline(course=self, request=request)
-        return context
 
 
 class ModulePage(BasePage):
@@ -130,17 +125,12 @@ class ModulePage(BasePage):
 
     parent_page_types = ["courses.CoursePage"]
     subpage_types = ["courses.LessonPage", "courses.QuizPage"]
+    # The explorer lists lessons and quizzes in course order (learners' order), not by last edit.
+    admin_default_ordering = "ord"
 
     class Meta:
         verbose_name = _("module")
         verbose_name_plural = _("modules")
-
-    def get_context(self, request, *args, **kwargs):
-        from .outline import outline_for_page
-
-        context = super().get_context(request, *args, **kwargs)
-        context.update(outline_for_page(self, request))
-        return context
 
 
 class CourseItemMixin(models.Model):
@@ -164,13 +154,6 @@ class CourseItemMixin(models.Model):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return super().serve(request, *args, **kwargs)
-
-    def get_context(self, request, *args, **kwargs):
-        from .outline import outline_for_page
-
-        context = super().get_context(request, *args, **kwargs)
-        context.update(outline_for_page(self, request))
-        return context
 
 
 class LessonPage(CourseItemMixin, BasePage):

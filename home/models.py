@@ -19,6 +19,10 @@ class CustomImage(AbstractImage):
 
     admin_form_fields = Image.admin_form_fields
 
+    class Meta(AbstractImage.Meta):
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
 
 class CustomRendition(AbstractRendition):
     image = models.ForeignKey(CustomImage, on_delete=models.CASCADE, related_name="renditions")

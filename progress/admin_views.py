@@ -24,6 +24,9 @@ from school.spreadsheets import FormulaSafeExportMixin
 from .permissions import learner_records_visible_to
 
 
+YES = _("Yes")
+NO = _("No")
+EMPTY_VALUE = "—"
 MORE_THAN_CAP = _("More than %(count)s %(items)s: filter or search to narrow them down")
 
 
@@ -170,7 +173,19 @@ class LearnerRecordIndexView(ListingIndexView):
         return learner_records_visible_to(self.request.user, super().get_base_queryset())
 
 
-class LearnerRecordInspectView(InspectView):
+class ReadableInspectView(InspectView):
+    """Wagtail's inspect view, with yes / no and a dash where it would print True, False and None."""
+
+    def get_field_display_value(self, field_name, field):
+        value = super().get_field_display_value(field_name, field)
+        if value is None:
+            return EMPTY_VALUE
+        if isinstance(value, bool):
+            return YES if value else NO
+        return value
+
+
+class LearnerRecordInspectView(ReadableInspectView):
     """Another region's record is not found (404) for a regional coordinator."""
 
     list_select_related = ()

@@ -24,7 +24,7 @@ from .admin_mentorship import (
     MentorshipEndView,
     learner_chooser_viewset,
 )
-from .admin_views import LearnerRecordIndexView, LearnerRecordInspectView, ListingIndexView
+from .admin_views import LearnerRecordIndexView, LearnerRecordInspectView, ListingIndexView, ReadableInspectView
 from .models import Enrolment, LessonCompletion, Mentorship, QuizAttempt
 from .selectors import course_progress_for_learner
 from .services import page_visit_record
@@ -90,6 +90,7 @@ class ListingViewSet(ModelViewSet):
     the relations its columns and exports read, `sortable_fields` the columns with an index to sort by."""
 
     index_view_class = ListingIndexView
+    inspect_view_class = ReadableInspectView
     add_to_reference_index = False
     list_select_related = ()
     sortable_fields = None
@@ -129,9 +130,15 @@ class QuizAttemptFilterSet(WagtailFilterSet):
         fields = ["is_passed", "quiz"]
 
 
+class TickColumn(BooleanColumn):
+    """Wagtail's tick or cross, read out to screen readers as "yes" or "no" (not "True", "False")."""
+
+    cell_template_name = "progress/admin/tick_cell.html"
+
+
 def tick_column(model, field_name):
     """A yes/no field shown as a tick or a cross."""
-    return BooleanColumn(field_name, label=capfirst(model._meta.get_field(field_name).verbose_name))
+    return TickColumn(field_name, label=capfirst(model._meta.get_field(field_name).verbose_name))
 
 
 LEARNER_EXPORT = ["learner.username", "learner.full_name", "learner.region", "learner.branch"]

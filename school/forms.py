@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wagtail.admin.forms.auth import LoginForm
+
 from .models import User
 
 
@@ -29,3 +31,15 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Optional on the model (administrators may create accounts without it), required here.
         self.fields["full_name"].required = True
+
+
+class AdminLoginForm(LoginForm):
+    """Wagtail's sign-in form with a translatable label on the password field.
+
+    Wagtail redeclares `password` without a label, so Django derives "Password" from the field
+    name and no catalogue translates it; AuthenticationForm's own field has `label=_("Password")`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("Password")

@@ -288,6 +288,8 @@ WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 # no Gravatar images (initials instead), no release check against releases.wagtail.org.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Wagtail's form leaves the password field without a translatable label (see the class).
+WAGTAILADMIN_USER_LOGIN_FORM = "school.forms.AdminLoginForm"
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ru", "Русский"), ("en", "English")]
 
 # The database backend: PostgreSQL full-text search with Russian stemming in production,
