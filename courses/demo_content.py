@@ -14,6 +14,7 @@ import yaml
 
 from django.conf import settings
 
+from courses.demo_pictures import PICTURES
 from courses.models import QuizQuestion, quiz_question_errors
 
 
@@ -33,7 +34,10 @@ SCHEMAS = {
     "region": ({"code": CODE, "name": str}, {}),
     "branch": ({"region": CODE, "number": CODE, "name": str}, {}),
     "topic": ({"slug": str, "name": str}, {}),
-    "course": ({"title": str, "slug": str, "summary": str, "estimated_hours": int, "modules_in_order": bool}, {}),
+    "course": (
+        {"title": str, "slug": str, "summary": str, "estimated_hours": int, "modules_in_order": bool},
+        {"picture": str},
+    ),
     "module": ({"title": str, "slug": str}, {"summary": str}),
     "lesson": (
         {"title": str, "slug": str, "summary": str, "estimated_minutes": int},
@@ -47,7 +51,7 @@ SCHEMAS = {
     "choice": ({"text": str}, {"correct": bool}),
     "case study": (
         {"title": str, "slug": str, "region": CODE, "summary": str, "topics": [str]},
-        {"branch": CODE},
+        {"branch": CODE, "picture": str},
     ),
 }
 TYPE_NAMES = {str: "a text", int: "a whole number above 0", bool: "true or false", CODE: "a text or a number"}
@@ -175,6 +179,9 @@ def checked(data, source, kind):
     for key in required:
         if key not in data:
             raise source.at(data.line).error(f'"{key}" is missing (a {kind} needs: {", ".join(required)})')
+    if "picture" in data and data["picture"] not in PICTURES:
+        known = ", ".join(PICTURES)
+        raise source.at(data.key_lines["picture"]).error(f'unknown picture "{data["picture"]}" (known: {known})')
     if "slug" in data and not SLUG.match(data["slug"]):
         raise source.at(data.key_lines["slug"]).error(f'slug "{data["slug"]}" may hold only a-z, 0-9 and "-"')
     return data

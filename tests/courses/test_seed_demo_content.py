@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 import yaml
+from PIL import Image
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -18,6 +19,7 @@ from django.db import transaction
 from wagtail.models import Page, Revision, Site
 
 from courses.demo_content import DEMO_DIR, load_demo
+from courses.demo_pictures import PICTURES, SIZE
 from courses.management.commands.seed_demo_content import (
     COORDINATORS_GROUP,
     DEMO_PASSWORD,
@@ -38,7 +40,7 @@ from courses.models import (
     Topic,
     quiz_question_errors,
 )
-from home.models import HomePage
+from home.models import CustomImage, HomePage
 from school.models import Branch, Region
 
 
@@ -219,6 +221,25 @@ class DemoContentTests:
             assert (case.problem, case.actions, case.results) == (data["problem"], data["actions"], data["results"])
             assert case.problem.startswith("<p>") and "<li>" in case.actions, path
 
+    def test_pictures_named_in_the_files_are_the_demos_own_drawings(self):
+        """Every case study and the course that name a picture have that drawing as their image (a PNG
+        the project drew, stored once however many pages share it); the others have none."""
+        pages = [*(front_matter(path) for path in sorted((DEMO_DIR / "case-studies").glob("*.md")))]
+        pages.append(front_matter(DEMO_DIR / "course.md"))
+        named = [meta for meta in pages if "picture" in meta]
+        assert named and len(named) < len(pages)  # some drawn, and a card without one to show the initial
+        for meta in pages:
+            page = Page.objects.get(slug=meta["slug"]).specific
+            if "picture" not in meta:
+                assert page.image is None, meta["slug"]
+                continue
+            assert page.image.title == f"Демо: {PICTURES[meta['picture']]}"
+            page.image.file.open()
+            with Image.open(page.image.file) as drawing:
+                assert (drawing.format, drawing.size) == ("PNG", SIZE)
+        kinds = {meta["picture"] for meta in named}
+        assert CustomImage.objects.filter(title__startswith="Демо: ").count() == len(kinds)
+
     def test_case_studies_come_from_six_regions(self):
         """At least 6 case studies from at least 6 regions, with their branch in their region and topics set."""
         case_studies = CaseStudyPage.objects.filter(slug__in=[case["slug"] for case in DEMO.case_studies])
@@ -391,6 +412,12 @@ class BrokenDemoFileTests:
         """A lesson whose minutes are not a number is refused at the line of that key."""
         root, path, line = broken_copy(tmp_path, FIRST_LESSON, "estimated_minutes: 20", "estimated_minutes: двадцать")
         assert f'{path}:{line}: "estimated_minutes" must be a whole number' in refusal(root)
+
+    def test_unknown_picture_names_the_file_and_line(self, tmp_path):
+        """A picture the project does not draw is refused at its line, with the ones it does listed."""
+        case = "case-studies/02-tos-polyanka.md"
+        root, path, line = broken_copy(tmp_path, case, "picture: meeting", "picture: photo-from-the-internet")
+        assert f'{path}:{line}: unknown picture "photo-from-the-internet" (known: meeting' in refusal(root)
 
     def test_front_matter_that_is_not_yaml_names_the_file(self, tmp_path):
         """Broken YAML in a front matter is refused with the file and a line inside the front matter."""

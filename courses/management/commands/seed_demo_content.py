@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -26,6 +27,7 @@ from django.utils.text import Truncator
 from wagtail.models import Site
 
 from courses.demo_content import DEMO_DIR, DemoContentError, load_demo
+from courses.demo_pictures import PICTURES, draw_picture
 from courses.models import (
     CaseStudyIndexPage,
     CaseStudyPage,
@@ -38,10 +40,11 @@ from courses.models import (
     QuizQuestion,
     Topic,
 )
-from home.models import HomePage
+from home.models import CustomImage, HomePage
 from school.models import Branch, Region
 
 
+PICTURE_TITLE_PREFIX = "Демо: "
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed to the person running the demo on purpose
 SITE_URL = "http://127.0.0.1:8000"
 
@@ -415,6 +418,7 @@ class Command(BaseCommand):
             intro=data["intro"],
             estimated_hours=data["estimated_hours"],
             is_sequential=data["modules_in_order"],
+            image=self.picture(data.get("picture")),
         )
 
     def build_module(self, data):
@@ -483,7 +487,20 @@ class Command(BaseCommand):
             problem=data["problem"],
             actions=data["actions"],
             results=data["results"],
+            image=self.picture(data.get("picture")),
         )
+
+    def picture(self, kind):
+        """The demo's own picture of `kind` (courses.demo_pictures), drawn and stored once."""
+        if not kind:
+            return None
+        title = f"{PICTURE_TITLE_PREFIX}{PICTURES[kind]}"
+        image = CustomImage.objects.filter(title=title).first()
+        if image is None:
+            image = CustomImage(title=title, file=ContentFile(draw_picture(kind), name=f"demo-{kind}.png"))
+            image.save()
+            self.created["pictures"] += 1
+        return image
 
     # Indexes and output
 
