@@ -65,7 +65,7 @@ DATA_TABLES = (
 # A word of the demo lessons (наказы избирателей), so the search has results to show.
 SEARCH_WORD = "наказ"
 WORKERS = 2
-# The budget for one worker after the run.
+# The memory budget of one worker after the run.
 WORKER_RSS_TARGET_MB = 100
 SERVER_START_SECONDS = 60
 # Enough requests per GET page for both workers to have served it before anything is timed.
