@@ -28,13 +28,13 @@ from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.db import connection, connections
 from django.test import Client
-from django.utils import translation
 
 from courses.factories import LessonPageFactory, ModulePageFactory
 from progress import services
 from progress.models import Enrolment, LessonCompletion, QuizAnswer, QuizAttempt
 from progress.services import ATTEMPT_ALREADY_SUBMITTED, ATTEMPT_LIMIT_REACHED
 from school.factories import UserFactory
+from tests.progress.helpers import complete_url, in_russian, start_url, submit_url
 
 
 pytestmark = [
@@ -52,23 +52,6 @@ PYTHON_DIR = Path(sys.executable).parent
 # How long to wait for a gunicorn instance to answer /healthz, or to stop.
 STARTUP_TIMEOUT = 60
 REQUEST_TIMEOUT = 15
-
-
-def complete_url(lesson):
-    return f"/my/lessons/{lesson.pk}/complete/"
-
-
-def start_url(quiz):
-    return f"/my/quizzes/{quiz.pk}/attempts/"
-
-
-def submit_url(attempt):
-    return f"/my/attempts/{attempt.pk}/submit/"
-
-
-def in_russian(message):
-    with translation.override("ru"):
-        return str(message)
 
 
 def form_answers(quiz, *, correct=True):

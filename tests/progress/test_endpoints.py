@@ -2,11 +2,9 @@
 
 import pytest
 
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from wagtail.models import Page
 
@@ -22,37 +20,12 @@ from progress.services import (
     ITEM_NOT_AVAILABLE,
     MODULE_LOCKED,
 )
+from tests.progress.helpers import complete_url, in_russian, messages_of, result_url, start_url, submit_url
 
 
 pytestmark = pytest.mark.django_db
 
 JSON = {"Accept": "application/json"}
-
-
-def complete_url(page):
-    return f"/my/lessons/{page.pk}/complete/"
-
-
-def start_url(quiz):
-    return f"/my/quizzes/{quiz.pk}/attempts/"
-
-
-def submit_url(attempt):
-    return f"/my/attempts/{attempt.pk}/submit/"
-
-
-def result_url(attempt):
-    return f"/my/attempts/{attempt.pk}/"
-
-
-def in_russian(message):
-    """The text the site shows (Russian by default) for a message constant."""
-    with translation.override("ru"):
-        return str(message)
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def row_counts():

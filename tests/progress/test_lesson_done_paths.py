@@ -9,6 +9,7 @@ from django.utils import translation
 
 from progress import services
 from progress.models import LessonCompletion
+from tests.progress.helpers import complete_url
 
 
 pytestmark = pytest.mark.django_db
@@ -16,10 +17,6 @@ pytestmark = pytest.mark.django_db
 JSON = {"Accept": "application/json"}
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 MAIN = re.compile(r"<main\b.*</main>", re.DOTALL)
-
-
-def complete_url(page):
-    return f"/my/lessons/{page.pk}/complete/"
 
 
 def main_content(response):

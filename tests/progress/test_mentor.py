@@ -5,9 +5,8 @@ from datetime import timedelta
 import pytest
 
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from progress.models import Enrolment, ExtraAttempt, LessonCompletion, MentorNote, Mentorship, QuizAttempt
 from progress.services import (
@@ -24,18 +23,10 @@ from progress.services import (
     quiz_attempt_submit,
 )
 from school.factories import UserFactory
+from tests.progress.helpers import in_russian, messages_of
 
 
 pytestmark = pytest.mark.django_db
-
-
-def in_russian(message):
-    with translation.override("ru"):
-        return str(message)
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def make_mentor(username="mentor-anna", **kwargs):

@@ -6,9 +6,7 @@ import re
 import pytest
 
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.test import Client
-from django.utils import translation
 
 from courses.factories import LessonPageFactory, quiz_with_questions
 from courses.models import QuizChoice
@@ -24,18 +22,10 @@ from progress.services import (
     quiz_attempt_submit,
 )
 from school.factories import UserFactory
+from tests.progress.helpers import in_russian, messages_of
 
 
 pytestmark = pytest.mark.django_db
-
-
-def in_russian(message):
-    with translation.override("ru"):
-        return str(message)
-
-
-def messages_of(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def answers_for(quiz, *, right):
