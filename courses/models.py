@@ -74,6 +74,7 @@ class CourseIndexPage(BasePage):
 
 
 class CoursePage(BasePage):
+    readable_offline = True
     intro = RichTextField(_("introduction"), blank=True)
     image = models.ForeignKey(
         "home.CustomImage",
@@ -117,6 +118,7 @@ class CoursePage(BasePage):
 
 
 class ModulePage(BasePage):
+    readable_offline = True
     intro = RichTextField(_("introduction"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("intro")]
@@ -157,6 +159,7 @@ class CourseItemMixin(models.Model):
 
 
 class LessonPage(CourseItemMixin, BasePage):
+    readable_offline = True
     item_kind = "lesson"
 
     body = StreamField(LessonStreamBlock(), verbose_name=_("body"))

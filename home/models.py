@@ -57,6 +57,10 @@ class BasePage(Page):
         help_text=_("One or two sentences for listings and search results."),
     )
 
+    # Whether a signed-in learner's browser keeps this page to read it without a connection: the service
+    # worker keeps only page responses that carry the X-Offline-Keep header (templates/offline/sw.js).
+    readable_offline = False
+
     class Meta:
         abstract = True
 
@@ -82,6 +86,8 @@ class BasePage(Page):
         if request.user.is_authenticated:
             # Signed-in pages carry the learner's name and progress: never cache them in shared caches.
             add_never_cache_headers(response)
+            if self.readable_offline and response.status_code == 200:
+                response["X-Offline-Keep"] = "1"
         return response
 
 

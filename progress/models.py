@@ -312,3 +312,42 @@ class ExtraAttempt(models.Model):
 
     def __str__(self):
         return f"{self.learner} — {self.quiz} #{self.allows_attempt}"
+
+
+class OfflineAction(models.Model):
+    """An action a learner took on their device without a connection, received later from the page's outbox.
+
+    One row per learner and client-made id: a replayed or doubled send finds its row and changes nothing.
+    Only actions that were accepted are kept (a refusal is answered, not stored), so an item refused while
+    a lesson was unpublished can be sent again once it is back."""
+
+    class Kind(models.TextChoices):
+        LESSON_COMPLETE = "lesson_complete", _("lesson marked as done")
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("applied")
+        ALREADY_DONE = "already_done", _("already done")
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="offline_actions"
+    )
+    client_id = models.UUIDField(_("id given on the device"))
+    kind = models.CharField(_("action"), max_length=32, choices=Kind.choices)
+    # The page id as the device sent it: the record outlives the page.
+    page_id = models.PositiveBigIntegerField(_("page id"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    # When the learner acted, by the device's clock, if that was believable; otherwise when it arrived.
+    acted_at = models.DateTimeField(_("done on the device at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        verbose_name = _("offline action")
+        verbose_name_plural = _("offline actions")
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "client_id"], name="progress_offline_action_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.learner} — {self.kind} {self.page_id}"

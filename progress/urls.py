@@ -26,6 +26,7 @@ urlpatterns = [
     path("quizzes/<id:quiz_id>/attempts/", views.quiz_start, name="quiz_start"),
     path("attempts/<id:attempt_id>/", views.attempt_result, name="attempt"),
     path("attempts/<id:attempt_id>/submit/", views.attempt_submit, name="attempt_submit"),
+    path("outbox/", views.outbox, name="outbox"),
 ]
 
 # Mounted at /mentor/ by the project's URLconf.

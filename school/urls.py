@@ -34,6 +34,9 @@ urlpatterns = [
     path("reports/", include(progress_urls.reports_patterns)),
     path("search/", courses_views.search, name="search"),
     path("healthz", school_views.healthz, name="healthz"),
+    # At the root, so that the worker's scope is the whole site.
+    path("sw.js", school_views.service_worker, name="service_worker"),
+    path("offline/", school_views.offline, name="offline"),
 ]
 
 if settings.SERVE_MEDIA:

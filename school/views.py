@@ -1,14 +1,19 @@
+import hashlib
+import json
 import sys
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
-from django.urls import reverse_lazy
+from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.urls import reverse, reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -83,3 +88,43 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
     def get_object(self, queryset=None):
         # Always the signed-in user, whatever the request says; region and branch for the read-only part.
         return User.objects.select_related("region", "branch").get(pk=self.request.user.pk)
+
+
+@require_GET
+def service_worker(request):
+    """The service worker (templates/offline/sw.js), served from the site's root so that it may look after
+    every page. Browsers look for a new version at each visit: it is never cached for long."""
+    precache = [
+        reverse("offline"),
+        static("css/site.css"),
+        static("js/site.js"),
+        static("js/outbox.js"),
+        static("js/offline.js"),
+        static("img/logo.svg"),
+        static("img/favicon.svg"),
+    ]
+    config = {
+        # A new set of static files (their names carry a hash in production) makes a new worker.
+        "version": hashlib.sha256(" ".join(precache).encode()).hexdigest()[:12],
+        "precache": precache,
+        "offlinePage": reverse("offline"),
+        "outboxUrl": reverse("progress:outbox"),
+        "outboxScript": static("js/outbox.js"),
+        "staticUrl": settings.STATIC_URL,
+        "imagesUrl": f"{settings.MEDIA_URL}images/",
+    }
+    response = TemplateResponse(
+        request,
+        "offline/sw.js",
+        {"enabled": settings.OFFLINE_ENABLED, "config": json.dumps(config)},
+        content_type="text/javascript; charset=utf-8",
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def offline(request):
+    """What a page asked for without a connection shows, unless it is kept on the device. The worker keeps it for
+    every visitor alike, so it carries nobody's name; its script lists what this device holds."""
+    return TemplateResponse(request, "offline/offline.html")

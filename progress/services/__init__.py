@@ -29,6 +29,15 @@ from .mentoring import (
     mentorships_assign_bulk,
     mentorships_check_bulk,
 )
+from .offline import (
+    BATCH_MAX_BYTES,
+    BATCH_MAX_ITEMS,
+    ITEM_ID_REUSED,
+    ITEM_INVALID,
+    ITEM_LESSON_GONE,
+    ITEM_OTHER_LEARNER,
+    offline_actions_apply,
+)
 from .quiz import (
     ANSWER_INVALID,
     ANSWER_MISSING,
@@ -42,6 +51,12 @@ from .quiz import (
 
 
 __all__ = [
+    "BATCH_MAX_BYTES",
+    "BATCH_MAX_ITEMS",
+    "ITEM_ID_REUSED",
+    "ITEM_INVALID",
+    "ITEM_LESSON_GONE",
+    "ITEM_OTHER_LEARNER",
     "ANSWER_INVALID",
     "ANSWER_MISSING",
     "ANSWER_ONE_ONLY",
@@ -72,6 +87,7 @@ __all__ = [
     "mentorship_end",
     "mentorships_assign_bulk",
     "mentorships_check_bulk",
+    "offline_actions_apply",
     "page_visit_record",
     "quiz_attempt_start",
     "quiz_attempt_submit",

@@ -81,16 +81,19 @@ class LessonDone(NamedTuple):
     progress: CourseProgress  # the learner's progress in the course, this lesson done
 
 
-def lesson_mark_complete(*, learner, lesson):
+def lesson_mark_complete(*, learner, lesson, done_at=None):
     """Mark a lesson done; again and again, or concurrently, it stays one record. Returns the
-    completion, whether it is new, and the learner's progress in the course with it."""
+    completion, whether it is new, and the learner's progress in the course with it. `done_at` is
+    when the learner did it, if not now (an action sent later from a device that was offline)."""
     if not isinstance(lesson, LessonPage):
         raise ProgressError(ITEM_NOT_AVAILABLE)
     course, progress = _check_open(learner=learner, page=lesson, not_available=ITEM_NOT_AVAILABLE)
     _place_record(learner=learner, page=lesson, course=course)
     try:
         with transaction.atomic():
-            completion, created = LessonCompletion.objects.get_or_create(learner=learner, lesson=lesson)
+            completion, created = LessonCompletion.objects.get_or_create(
+                learner=learner, lesson=lesson, defaults={"completed_at": done_at or timezone.now()}
+            )
     except IntegrityError:
         completion, created = LessonCompletion.objects.get(learner=learner, lesson=lesson), False
     if created:

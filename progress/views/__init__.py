@@ -2,6 +2,7 @@
 
 from .learner import attempt_result, attempt_submit, dashboard, landing, lesson_complete, quiz_start
 from .mentor import mentee_detail_view, mentee_extra_attempt, mentee_note_add, mentees
+from .offline import outbox
 from .reports import reports_index
 
 
@@ -15,6 +16,7 @@ __all__ = [
     "mentee_extra_attempt",
     "mentee_note_add",
     "mentees",
+    "outbox",
     "quiz_start",
     "reports_index",
 ]

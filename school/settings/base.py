@@ -257,6 +257,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 # Uploaded images are served by the app itself (school/urls.py) unless the proxy serves MEDIA_ROOT.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Offline reading and the outbox of actions made offline (the service worker at /sw.js). Switched off, the
+# worker served at that address removes itself and what it kept from learners' browsers.
+OFFLINE_ENABLED = env_bool("OFFLINE_ENABLED", True)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -62,7 +62,22 @@
       button.style.minHeight = "";
     }
 
-    function fail() {
+    function fail(error) {
+      // The server answered with an error: say so. No answer at all (no connection, or none within the time):
+      // a page that can keep the action on this device until the connection is back (offline.js) takes it.
+      if (error && error.answered) return showFailure();
+      var failed = new CustomEvent("action:failed", { cancelable: true, detail: { handled: null } });
+      if (!form.dispatchEvent(failed) && failed.detail.handled) {
+        failed.detail.handled.then(function (kept) {
+          if (kept) reset();
+          else showFailure();
+        });
+        return;
+      }
+      showFailure();
+    }
+
+    function showFailure() {
       reset();
       // A new element each time, so that a screen reader announces the message again after each failure.
       alert = document.createElement("p");
@@ -77,7 +92,7 @@
     // put its message on that page): open it. Any other answer (a 404 page, a refusal without an address) is
     // left to the plain form, which these idempotent endpoints handle the same way when posted again.
     function answer(response) {
-      if (response.status >= 500) throw new Error(response.statusText);
+      if (response.status >= 500) throw Object.assign(new Error(response.statusText), { answered: true });
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("application/json") === -1) return form.submit();
       return response.json().then(function (data) {
