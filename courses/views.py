@@ -1,29 +1,24 @@
-import re
-
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 
 from wagtail.models import Page
 
 from .models import CaseStudyPage, CoursePage, LessonPage
+from .search import MAX_QUERY_LENGTH, query_words, search_pages
 
 
 SEARCHABLE_PAGE_TYPES = (LessonPage, CaseStudyPage, CoursePage)
 RESULTS_PER_PAGE = 10
-MAX_QUERY_LENGTH = 200
-
-
-def clean_search_query(raw):
-    """Lower-case words only: quotes, symbols and upper-case AND/OR/NOT are full-text syntax to the backends."""
-    return " ".join(re.sub(r"[\W_]+", " ", raw[:MAX_QUERY_LENGTH]).lower().split())
 
 
 def search(request):
-    """Site search over courses, lessons and case studies that anyone may see."""
-    query = clean_search_query(request.GET.get("query", ""))
+    """Site search over courses, lessons and case studies that anyone may see.
+
+    The query is shown back as typed; only its words are searched for (courses.search)."""
+    query = request.GET.get("query", "").strip()[:MAX_QUERY_LENGTH]
     results_page = None
-    if query:
-        results = Page.objects.live().public().type(*SEARCHABLE_PAGE_TYPES).search(query)
+    if query_words(query):
+        results = search_pages(Page.objects.live().public().type(*SEARCHABLE_PAGE_TYPES), query)
         results_page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
         # One query per page type to show each result's summary, instead of one per result.
         specific = {page.pk: page for page in Page.objects.filter(pk__in=[r.pk for r in results_page]).specific()}

@@ -295,14 +295,10 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_USER_LOGIN_FORM = "school.forms.AdminLoginForm"
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ru", "Русский"), ("en", "English")]
 
-# The database backend: PostgreSQL full-text search with Russian stemming in production,
-# SQLite FTS5 in the embedded default.
-WAGTAILSEARCH_BACKENDS = {
-    "default": {
-        "BACKEND": "wagtail.search.backends.database",
-        "SEARCH_CONFIG": env("SEARCH_CONFIG", "russian"),
-    }
-}
+# Wagtail's database backend (PostgreSQL full-text search, SQLite FTS5 in the embedded default),
+# fed with words that the site folds ("ё" as "е") and stems (Snowball Russian and English) itself,
+# so that both databases find and rank the same pages. After changing it: manage.py update_index.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "courses.search.backend"}}
 
 # Background work (search index updates, reference index) goes through django-tasks.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
