@@ -7,10 +7,12 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+BACKUP_DIR ?= backups
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install messages migrate static seed run serve test browser-check test-sqlite test-postgres lint format bench
+.PHONY: help install messages migrate static seed run serve test browser-check test-sqlite test-postgres lint format bench \
+	backup restore backup-drill
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -97,3 +99,14 @@ bench: install messages ## Large data set in PostgreSQL "bench", then per-page f
 	DJANGO_SETTINGS_MODULE=bench.settings $(MANAGE) collectstatic --noinput -v0
 	$(PY) -m bench seed --scale $(or $(SCALE),full)$(if $(FRESH), --fresh)
 	$(PY) -m bench run $(BENCH_ARGS)
+
+# The database of DATABASE_URL (PostgreSQL) and MEDIA_ROOT, as the site sees them; README: "Backups".
+backup: install ## Dump the database and archive the media into BACKUP_DIR/<UTC time>/ (default backups/)
+	$(MANAGE) backup --directory $(BACKUP_DIR)
+
+restore: install ## Restore BACKUP=backups/<UTC time> into an empty database and MEDIA_ROOT (FORCE=1 replaces them)
+	@test -n "$(BACKUP)" || { echo "Name the backup: make restore BACKUP=$(BACKUP_DIR)/<UTC time> (FORCE=1 to replace a non-empty database)"; exit 2; }
+	$(MANAGE) restore "$(BACKUP)"$(if $(filter 1 yes true,$(FORCE)), --force)
+
+backup-drill: install ## Demo data into a scratch PostgreSQL database, back up, restore into another, compare (PG_URL's server)
+	$(MANAGE) backup_drill --server-url $(PG_URL)
