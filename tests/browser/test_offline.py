@@ -209,3 +209,24 @@ def test_on_a_shared_phone_one_learners_waiting_actions_are_never_sent_as_anothe
     assert list(LessonCompletion.objects.values_list("learner_id", "lesson_id")) == [
         (learner.pk, course_tree.lesson_one.pk)
     ]
+
+
+def test_a_lesson_unpublished_while_offline_is_refused_with_the_reason(live_server, phone, course_tree, learner):
+    _log_in(phone, live_server, learner)
+    page = phone.new_page()
+    page.goto(live_server.url + course_tree.lesson_two.url)
+    _wait_for_worker(page)
+    phone.set_offline(True)
+    page.get_by_role("button", name=_ru("Mark as done")).click()
+    expect(page.locator("[data-outbox-status]")).to_contain_text(_ru("Waiting to be sent: {count}", count=1))
+
+    # While the phone is offline, an editor takes the lesson down.
+    course_tree.lesson_two.unpublish()
+    phone.set_offline(False)
+    page.goto(live_server.url + course_tree.lesson_one.url)
+    status = page.locator("[data-outbox-status]")
+    expect(status).to_contain_text(_ru("This lesson is not available."), timeout=10000)
+    expect(status).to_contain_text(course_tree.lesson_two.title)
+    expect(status).not_to_contain_text(_ru("Waiting to be sent: {count}", count=1))
+    _screenshot(page, "offline-refused")
+    assert not LessonCompletion.objects.exists()
