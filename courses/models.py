@@ -1,6 +1,7 @@
 """Course content: the course tree, quizzes with their questions, and case studies."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -176,6 +177,12 @@ class LessonPage(CourseItemMixin, BasePage):
         FieldRowPanel([FieldPanel("estimated_minutes"), FieldPanel("is_required")]),
         FieldPanel("body"),
         FieldPanel("key_takeaways"),
+        InlinePanel(
+            "case_study_links",
+            heading=_("See it done in practice"),
+            label=_("case study"),
+            help_text=_("Best practices that show this lesson at work; they are listed after the lesson."),
+        ),
     ]
 
     search_fields = [
@@ -367,31 +374,18 @@ class CaseStudyIndexPage(BasePage):
         verbose_name = _("case study index")
 
     def get_context(self, request, *args, **kwargs):
-        from school.models import Region
+        from .practices import practice_library
 
         context = super().get_context(request, *args, **kwargs)
-        case_studies = (
-            CaseStudyPage.objects.live()
-            .public()
-            .child_of(self)
-            .select_related("region", "branch")
-            .prefetch_related("topics", listing_images())
-            .order_by("-first_published_at")
-        )
-        topic = Topic.objects.filter(slug=request.GET.get("topic", "")).first()
-        region = Region.objects.filter(code=request.GET.get("region", "")).first()
-        if topic:
-            case_studies = case_studies.filter(topics=topic)
-        if region:
-            case_studies = case_studies.filter(region=region)
-        context.update(
-            case_studies=case_studies,
-            topics=Topic.objects.filter(case_studies__live=True).distinct(),
-            regions=Region.objects.filter(case_studies__live=True).distinct(),
-            selected_topic=topic,
-            selected_region=region,
-        )
+        context.update(practice_library(index=self, params=request.GET))
         return context
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        # Filters, orderings and pages of the library are one template; crawlers need not index each.
+        if request.GET:
+            response["X-Robots-Tag"] = "noindex"
+        return response
 
 
 class CaseStudyPage(BasePage):
@@ -470,8 +464,10 @@ class CaseStudyPage(BasePage):
             raise ValidationError({"branch": _("The branch belongs to another region.")})
 
     def get_context(self, request, *args, **kwargs):
+        from .practices import case_study_page_context
+
         context = super().get_context(request, *args, **kwargs)
-        context["gallery"] = self.gallery_images.select_related("image")
+        context.update(case_study_page_context(page=self, user=request.user))
         return context
 
 
@@ -485,3 +481,60 @@ class CaseStudyPageGalleryImage(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = _("gallery image")
         verbose_name_plural = _("gallery images")
+
+
+class LessonPageCaseStudy(Orderable):
+    """A lesson's link to a case study that shows it done in practice ("see it done in practice")."""
+
+    lesson = ParentalKey(LessonPage, on_delete=models.CASCADE, related_name="case_study_links")
+    case_study = models.ForeignKey(
+        CaseStudyPage, verbose_name=_("case study"), on_delete=models.CASCADE, related_name="lesson_links"
+    )
+
+    panels = [FieldPanel("case_study")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("case study of the lesson")
+        verbose_name_plural = _("case studies of the lesson")
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "case_study"], name="courses_lesson_case_study_once"),
+        ]
+
+    def __str__(self):
+        return str(self.case_study)
+
+
+class CaseStudyReaction(models.Model):
+    """One reader's mark on a case study: found it useful, applied it too, or read it (for "most read").
+    Each kind at most once per person and case study."""
+
+    class Kind(models.TextChoices):
+        USEFUL = "useful", _("Useful")
+        APPLIED = "applied", _("We applied it too")
+        READ = "read", _("Read")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="case_study_reactions",
+    )
+    page = models.ForeignKey(
+        CaseStudyPage, verbose_name=_("case study"), on_delete=models.CASCADE, related_name="reactions"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # Per-user state, not content: never a reference to follow or a reason to keep a page.
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        verbose_name = _("case study reaction")
+        verbose_name_plural = _("case study reactions")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "page", "kind"], name="courses_reaction_once_per_user_kind"),
+        ]
+        indexes = [models.Index(fields=["page", "kind"], name="courses_reaction_page_kind")]
+
+    def __str__(self):
+        return f"{self.user} · {self.page} · {self.kind}"

@@ -12,6 +12,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
+from courses import practice_views
 from courses import views as courses_views
 from progress import urls as progress_urls
 from school import views as school_views
@@ -33,6 +34,10 @@ urlpatterns = [
     path("mentor/", include(progress_urls.mentor_patterns)),
     path("reports/", include(progress_urls.reports_patterns)),
     path("search/", courses_views.search, name="search"),
+    # The practice exchange; the library itself is the case-study index page of the tree.
+    path("practices/submit/", practice_views.practice_submit, name="practice_submit"),
+    path("practices/<int:page_id>/edit/", practice_views.practice_edit, name="practice_edit"),
+    path("practices/<int:page_id>/mark/", practice_views.practice_mark, name="practice_mark"),
     path("healthz", school_views.healthz, name="healthz"),
     # At the root, so that the worker's scope is the whole site.
     path("sw.js", school_views.service_worker, name="service_worker"),

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import LessonPage, QuizPage
+from courses.practices import case_studies_of_author
 
 from ..models import QuizAttempt
 from ..roles import landing_url
@@ -70,6 +71,7 @@ def dashboard(request):
             "mentorship": mentor_of(learner=request.user),
             "notes": notes,
             "unread_count": unread_count,
+            "my_practices": case_studies_of_author(author=request.user),
         },
     )
     response.render()

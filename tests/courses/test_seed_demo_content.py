@@ -277,11 +277,16 @@ class DemoContentTests:
         assert set(Topic.objects.values_list("slug", flat=True)) >= {topic["slug"] for topic in DEMO.topics}
 
     def test_demo_users_have_their_roles(self):
-        """admin is a superuser; editor is staff in Editors and Moderators; mentor and coordinator have groups."""
+        """admin is a superuser; editor is staff in Editors, Moderators and Case study moderators; mentor and
+        coordinator have groups."""
         users = get_user_model().objects.in_bulk(DEMO_USERNAMES, field_name="username")
         assert users["admin"].is_superuser and users["admin"].is_staff
         assert users["editor"].is_staff and not users["editor"].is_superuser
-        assert set(users["editor"].groups.values_list("name", flat=True)) == {"Editors", "Moderators"}
+        assert set(users["editor"].groups.values_list("name", flat=True)) == {
+            "Editors",
+            "Moderators",
+            "Case study moderators",
+        }
         assert users["editor"].has_perm("wagtailadmin.access_admin")
         assert list(users["mentor"].groups.values_list("name", flat=True)) == [MENTORS_GROUP]
         assert list(users["coordinator"].groups.values_list("name", flat=True)) == [COORDINATORS_GROUP]

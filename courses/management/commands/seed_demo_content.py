@@ -40,6 +40,7 @@ from courses.models import (
     QuizQuestion,
     Topic,
 )
+from courses.practices import CASE_STUDY_MODERATORS_GROUP, case_study_review_setup
 from home.models import CustomImage, HomePage
 from school.models import Branch, Region
 
@@ -125,7 +126,7 @@ DEMO_USERS = (
         "editor",
         "Ольга Николаевна Лебедева",
         ("/admin/",),
-        groups=(EDITORS_GROUP, MODERATORS_GROUP),
+        groups=(EDITORS_GROUP, MODERATORS_GROUP, CASE_STUDY_MODERATORS_GROUP),
         is_staff=True,
     ),
     DemoUser(
@@ -315,11 +316,12 @@ class Command(BaseCommand):
         for name in (MENTORS_GROUP, COORDINATORS_GROUP):
             groups[name], created = Group.objects.get_or_create(name=name)
             self.created["groups"] += created
-        for name in (EDITORS_GROUP, MODERATORS_GROUP):
-            # Their admin and page permissions come from Wagtail's migrations; an empty look-alike would not do.
+        for name in (EDITORS_GROUP, MODERATORS_GROUP, CASE_STUDY_MODERATORS_GROUP):
+            # Their admin and page permissions come from Wagtail's migrations and courses.0005_case_study_review;
+            # an empty look-alike would not do.
             group = Group.objects.filter(name=name).first()
             if group is None:
-                raise CommandError(f'The group "{name}" that Wagtail\'s migrations create is missing.')
+                raise CommandError(f'The group "{name}" that the migrations create is missing.')
             groups[name] = group
         # Editors curate the topics that case studies are tagged with.
         groups[EDITORS_GROUP].permissions.add(
@@ -383,6 +385,8 @@ class Command(BaseCommand):
                 else:
                     self.child_page(module, self.build_quiz(item))
         case_study_index = self.child_page(home, CaseStudyIndexPage(**CASE_STUDY_INDEX))
+        # Practices that secretaries submit there go through the review workflow.
+        case_study_review_setup(index=case_study_index)
         for case_data in self.demo.case_studies:
             self.child_page(case_study_index, self.build_case_study(case_data))
 
