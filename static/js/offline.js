@@ -73,8 +73,21 @@
     say(lines.concat(reported));
   }
 
+  // Lessons on this page that were just sent show as done.
+  function showSent(result) {
+    const sentLessons = new Set(result.sent.map((item) => String(item.lesson)));
+    document.querySelectorAll("p[data-outbox-lesson]").forEach((element) => {
+      if (!sentLessons.has(element.dataset.outboxLesson)) return;
+      const badge = element.querySelector(".state");
+      badge.className = "state state--done";
+      badge.textContent = element.dataset.doneMessage;
+    });
+  }
+
   function report(result) {
-    if (!status || result.learner !== learner) return;
+    if (result.learner !== learner) return;
+    showSent(result);
+    if (!status) return;
     if (result.sent.length) reported.push(["sent", fill(status.dataset.sent, { count: result.sent.length })]);
     result.refused.forEach((item) => {
       reported.push(["refused", fill(status.dataset.refused, { title: item.title, reason: item.message || "" })]);
@@ -142,13 +155,6 @@
     try {
       const result = await Outbox.send(outboxUrl);
       report(result);
-      const sentLessons = new Set(result.sent.map((item) => String(item.lesson)));
-      document.querySelectorAll("[data-outbox-lesson]").forEach((element) => {
-        if (sentLessons.has(element.dataset.outboxLesson) && element.tagName !== "FORM") {
-          element.querySelector(".state").className = "state state--done";
-          element.querySelector(".state").textContent = element.dataset.doneMessage;
-        }
-      });
     } catch (error) {
       // Still no connection, or the server did not answer: everything stays in the outbox for the next try.
     } finally {
