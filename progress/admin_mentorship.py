@@ -14,7 +14,6 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, EditView
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
-from wagtail.log_actions import log
 from wagtail.permissions import policy_registry
 
 from .models import Mentorship
@@ -189,13 +188,12 @@ class MentorshipAssignView(CreateView):
         return kwargs
 
     def save_instance(self):
-        mentorship = mentorship_assign(
+        # The service records the assignment in the audit trail.
+        return mentorship_assign(
             mentor=self.form.cleaned_data["mentor"],
             learner=self.form.cleaned_data["learner"],
             assigned_by=self.request.user,
         )
-        log(instance=mentorship, action="wagtail.create", user=self.request.user)
-        return mentorship
 
     def form_valid(self, form):
         try:
@@ -232,8 +230,7 @@ class MentorshipEndView(EditView):
 
     def save_instance(self):
         if self.ended:
-            mentorship_end(mentorship=self.object)
-            log(instance=self.object, action="wagtail.edit", user=self.request.user)
+            mentorship_end(mentorship=self.object, ended_by=self.request.user)
         return self.object
 
     def form_valid(self, form):

@@ -7,6 +7,7 @@ view (admin_import.py) and the import_learners command both go through here.
 """
 
 import csv
+import hashlib
 import io
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from school.models import Branch, Region
 
-from .models import Mentorship
+from .audit import LEARNER_IMPORT, audit_log
+from .models import LearnerImport, Mentorship
 from .services import ProgressError, mentorships_assign_bulk, mentorships_check_bulk
 
 
@@ -592,7 +594,8 @@ def learner_import_apply(*, text, assigned_by=None):
     assign their mentors in one transaction, in a constant number of queries per few hundred rows.
     Returns the plan; `is_applied` tells whether anything was written. A rule broken by a concurrent
     change (caught by the services and the database) rolls everything back and is reported on its
-    row."""
+    row. An applied import is recorded (LearnerImport) in the audit trail, with `assigned_by` as the
+    person who ran it."""
     with transaction.atomic():
         plan = learner_import_plan(text=text)
         if plan.has_errors:
@@ -610,4 +613,24 @@ def learner_import_apply(*, text, assigned_by=None):
             transaction.set_rollback(True)
             return plan
         plan.is_applied = True
+        _import_record(plan, assigned_by)
     return plan
+
+
+def _import_record(plan, imported_by):
+    record = LearnerImport.objects.create(
+        imported_by=imported_by,
+        rows_count=len(plan.rows),
+        created_count=plan.created_count,
+        updated_count=plan.updated_count,
+        mentors_count=plan.mentors_count,
+        file_sha256=hashlib.sha256(plan.text.encode("utf-8")).hexdigest(),
+    )
+    counts = {
+        "rows": record.rows_count,
+        "created": record.created_count,
+        "updated": record.updated_count,
+        "mentors": record.mentors_count,
+    }
+    audit_log(instance=record, action=LEARNER_IMPORT, user=imported_by, data=counts)
+    return record

@@ -351,3 +351,33 @@ class OfflineAction(models.Model):
 
     def __str__(self):
         return f"{self.learner} — {self.kind} {self.page_id}"
+
+
+class LearnerImport(models.Model):
+    """One CSV import of learners that was applied: who ran it, when, and what it did (the audit trail of
+    imports; the Wagtail log entry "Learners imported" points here)."""
+
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    rows_count = models.PositiveIntegerField(_("rows"))
+    created_count = models.PositiveIntegerField(_("learners created"))
+    updated_count = models.PositiveIntegerField(_("learners updated"))
+    mentors_count = models.PositiveIntegerField(_("mentors assigned"))
+    # Which file it was, without keeping its personal data.
+    file_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        verbose_name = _("learner import")
+        verbose_name_plural = _("learner imports")
+
+    def __str__(self):
+        return _("Learner import No. %(number)s") % {"number": self.pk}

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import views
+from .views import personal_data as personal_data_views
 
 
 class RowIdConverter:
@@ -27,6 +28,8 @@ urlpatterns = [
     path("attempts/<id:attempt_id>/", views.attempt_result, name="attempt"),
     path("attempts/<id:attempt_id>/submit/", views.attempt_submit, name="attempt_submit"),
     path("outbox/", views.outbox, name="outbox"),
+    path("data.json", personal_data_views.my_personal_data, name="personal_data"),
+    path("data/<id:learner_id>.json", personal_data_views.personal_data_by_id, name="personal_data_by_id"),
 ]
 
 # Mounted at /mentor/ by the project's URLconf.

@@ -16,7 +16,10 @@ from wagtail.models import Page
 from courses.models import CoursePage, LessonPage, QuizPage
 from courses.outline import course_of
 
-from . import admin_import  # noqa: F401 - registers the learner import's admin view and menu item
+from . import (
+    admin_import,  # noqa: F401 - registers the learner import's admin view and menu item
+    admin_personal_data,  # noqa: F401 - registers the personal data views, menu item and user button
+)
 from .admin_mentorship import (
     MentorshipAssignForm,
     MentorshipAssignView,
@@ -25,6 +28,7 @@ from .admin_mentorship import (
     learner_chooser_viewset,
 )
 from .admin_views import LearnerRecordIndexView, LearnerRecordInspectView, ListingIndexView, ReadableInspectView
+from .audit import register_audit_actions
 from .models import Enrolment, LessonCompletion, Mentorship, QuizAttempt
 from .selectors import course_progress_for_learner
 from .services import page_visit_record
@@ -280,3 +284,9 @@ def register_learner_progress_viewsets():
 @hooks.register("register_admin_viewset")
 def register_learner_chooser():
     return learner_chooser_viewset
+
+
+@hooks.register("register_log_actions")
+def register_progress_log_actions(actions):
+    """The audit trail's actions (progress.audit), shown in Reports → Site history."""
+    register_audit_actions(actions)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/", include(decorate_urlpatterns(wagtailadmin_urls.urlpatterns, wagtail_admin_csp))),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/profile/", school_views.ProfileView.as_view(), name="profile"),
+    path("accounts/consent/", school_views.personal_data_consent, name="personal_data_consent"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("my/", include("progress.urls")),

@@ -6,10 +6,13 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import redirect
 from django.template import loader
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
@@ -18,11 +21,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import UpdateView
 
+from .consent import consent_accept, consent_accepted, remember_consent, safe_next_url
 from .forms import ProfileForm
-from .models import User
+from .models import PersonalDataNotice, User
 
 
 @never_cache
@@ -128,3 +132,33 @@ def offline(request):
     """What a page asked for without a connection shows, unless it is kept on the device. The worker keeps it for
     every visitor alike, so it carries nobody's name; its script lists what this device holds."""
     return TemplateResponse(request, "offline/offline.html")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_data_consent(request):
+    """The personal-data processing notice: read it and accept it (the date and the version are kept), or
+    sign out. Accepted already, or no notice yet: on to where the user was going."""
+    next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
+    notice = PersonalDataNotice.for_request(request)
+    version = notice.version.strip() if notice.is_set else ""
+    accepted = consent_accepted(user=request.user, version=version) if version else None
+    if request.method == "POST" and version:
+        if request.POST.get("version") != version:
+            # The notice changed while it was open: show the new text.
+            messages.warning(request, _("The notice has just been updated: please read it again."))
+        elif request.POST.get("accept") != "yes":
+            messages.error(request, _("Tick the box to accept the notice, or sign out."))
+        else:
+            consent_accept(user=request.user, version=version)
+            remember_consent(request, version)
+            return redirect(next_url)
+    elif request.method == "GET" and (not version or accepted is not None) and "next" in request.GET:
+        return redirect(next_url)
+    return TemplateResponse(
+        request,
+        "school/consent.html",
+        {"notice": notice, "version": version, "accepted": accepted, "next_url": next_url},
+        status=200,
+    )

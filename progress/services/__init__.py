@@ -38,6 +38,15 @@ from .offline import (
     ITEM_OTHER_LEARNER,
     offline_actions_apply,
 )
+from .personal_data import (
+    CANNOT_ERASE_SELF,
+    LEARNER_HAS_MENTEES,
+    erasure_problem,
+    is_erased,
+    personal_data_collect,
+    personal_data_erase,
+    personal_data_export,
+)
 from .quiz import (
     ANSWER_INVALID,
     ANSWER_MISSING,
@@ -53,6 +62,8 @@ from .quiz import (
 __all__ = [
     "BATCH_MAX_BYTES",
     "BATCH_MAX_ITEMS",
+    "CANNOT_ERASE_SELF",
+    "LEARNER_HAS_MENTEES",
     "ITEM_ID_REUSED",
     "ITEM_INVALID",
     "ITEM_LESSON_GONE",
@@ -78,6 +89,8 @@ __all__ = [
     "QUIZ_NOT_AVAILABLE",
     "ProgressError",
     "enrolment_start",
+    "erasure_problem",
+    "is_erased",
     "extra_attempt_grant",
     "lesson_mark_complete",
     "mentor_note_add",
@@ -89,6 +102,9 @@ __all__ = [
     "mentorships_check_bulk",
     "offline_actions_apply",
     "page_visit_record",
+    "personal_data_collect",
+    "personal_data_erase",
+    "personal_data_export",
     "quiz_attempt_start",
     "quiz_attempt_submit",
 ]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import LessonPage, QuizPage
 
+from ..audit import EXTRA_ATTEMPT_GRANT, MENTORSHIP_ASSIGN, MENTORSHIP_END, audit_log, audit_log_bulk
 from ..models import ExtraAttempt, MentorNote, Mentorship, QuizAttempt
 from ..roles import is_mentor
 from ..selectors import attempts_left, quiz_attempt_allowance
@@ -39,6 +40,10 @@ def _pair_problem(*, mentor, learner):
     if mentor.pk == learner.pk:
         return MENTOR_IS_LEARNER
     return None
+
+
+def _mentorship_data(mentorship):
+    return {"mentor_id": mentorship.mentor_id, "learner_id": mentorship.learner_id}
 
 
 def _current_problem(*, mentor, learner, current):
@@ -91,7 +96,8 @@ def mentorships_check_bulk(*, pairs):
 @transaction.atomic
 def mentorship_assign(*, mentor, learner, assigned_by=None):
     """Make `mentor` the learner's active mentor. Assigning the current mentor again changes nothing;
-    a learner with another active mentor is refused (end that mentorship first)."""
+    a learner with another active mentor is refused (end that mentorship first). A new assignment is
+    recorded in the audit trail with `assigned_by`."""
     problem = mentorship_check(mentor=mentor, learner=learner)
     if problem:
         raise ProgressError(problem)
@@ -100,7 +106,7 @@ def mentorship_assign(*, mentor, learner, assigned_by=None):
         return current
     try:
         with transaction.atomic():
-            return Mentorship.objects.create(mentor=mentor, learner=learner, assigned_by=assigned_by)
+            mentorship = Mentorship.objects.create(mentor=mentor, learner=learner, assigned_by=assigned_by)
     except IntegrityError:
         # A concurrent request assigned a mentor first: check again with what is there now.
         current = Mentorship.objects.select_related("mentor").get(learner=learner, is_active=True)
@@ -109,6 +115,8 @@ def mentorship_assign(*, mentor, learner, assigned_by=None):
                 LEARNER_HAS_MENTOR % {"learner": learner.get_username(), "mentor": current.mentor.get_username()}
             ) from None
         return current
+    audit_log(instance=mentorship, action=MENTORSHIP_ASSIGN, user=assigned_by, data=_mentorship_data(mentorship))
+    return mentorship
 
 
 def _mentorships_create(pairs, assigned_by):
@@ -126,6 +134,8 @@ def _mentorships_create(pairs, assigned_by):
         raise ProgressError(problems)
     with transaction.atomic():
         Mentorship.objects.bulk_create(to_create)
+    # PostgreSQL and SQLite give the new rows their ids: the audit entries point at them.
+    audit_log_bulk(instances=to_create, action=MENTORSHIP_ASSIGN, user=assigned_by, data_of=_mentorship_data)
     return [current[learner.pk] for mentor, learner in pairs]
 
 
@@ -144,10 +154,14 @@ def mentorships_assign_bulk(*, pairs, assigned_by=None):
         return _mentorships_create(pairs, assigned_by)
 
 
-def mentorship_end(*, mentorship):
-    """End an active mentorship; the row stays as history. Ending it again changes nothing."""
-    Mentorship.objects.filter(pk=mentorship.pk, is_active=True).update(is_active=False, ended_at=timezone.now())
+@transaction.atomic
+def mentorship_end(*, mentorship, ended_by=None):
+    """End an active mentorship; the row stays as history, and the audit trail records `ended_by`.
+    Ending it again changes nothing."""
+    ended = Mentorship.objects.filter(pk=mentorship.pk, is_active=True).update(is_active=False, ended_at=timezone.now())
     mentorship.refresh_from_db()
+    if ended:
+        audit_log(instance=mentorship, action=MENTORSHIP_END, user=ended_by, data=_mentorship_data(mentorship))
     return mentorship
 
 
@@ -209,5 +223,11 @@ def extra_attempt_grant(*, mentor, learner, quiz, comment=""):
         kind=MentorNote.Kind.EXTRA_ATTEMPT,
         text=comment,
         attempt=attempts.order_by("-number").first(),
+    )
+    audit_log(
+        instance=grant,
+        action=EXTRA_ATTEMPT_GRANT,
+        user=mentor,
+        data={"learner_id": learner.pk, "quiz_id": quiz.pk, "allows_attempt": grant.allows_attempt},
     )
     return grant

@@ -601,9 +601,12 @@ class MentorshipsAssignBulkTests:
 #   16     mentorships_assign_bulk's savepoint
 #   17     the active mentorships again, as the writing transaction sees them
 #   18-20  savepoint, INSERT of the mentorships, release
-#   21-22  release of the two savepoints
+#   21     the audit trail's entries of the new mentorships (one INSERT)
+#   22-23  release of the two savepoints
+#   24-28  the audit trail of the import: its LearnerImport row, its log entry (with Wagtail's two checks)
+#   29     the content type of the log entries, when no earlier query has cached it
 # The preview (learner_import_plan) is queries 2-11.
-APPLY_QUERIES = 22
+APPLY_QUERIES = 29
 PLAN_QUERIES = 10
 
 
