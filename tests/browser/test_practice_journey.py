@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 
 from django.contrib.auth.models import Group
 
+from wagtail.models import Collection
+
 from courses.factories import CaseStudyIndexPageFactory, TopicFactory
 from courses.models import CaseStudyPage
 from courses.practices import CASE_STUDY_MODERATORS_GROUP, case_study_review_setup
@@ -52,6 +54,9 @@ def exchange(home_page, role_groups):
     from django.apps import apps
 
     importlib_migration.create_case_study_review(apps, None)
+    # Wagtail's root collection, which every uploaded photo goes into, is migration data too.
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     index = CaseStudyIndexPageFactory(parent=home_page, show_in_menus=True)
     case_study_review_setup(index=index)
     region = Region.objects.create(code="52", name="Нижегородская область")
