@@ -68,6 +68,7 @@ class DemoContent:
     topics: list
     course: dict
     case_studies: list
+    notice: dict  # the personal-data notice: version and text (HTML)
 
 
 @dataclass(frozen=True)
@@ -430,6 +431,16 @@ def load_listing(path, kind, *unique_keys):
     return entries
 
 
+def load_notice(path):
+    """personal-data-notice.yaml: a version and the text, in paragraphs and lists."""
+    source = Source(path, 1)
+    data = parse_yaml(read_text(path), source)
+    if not isinstance(data, dict) or not str(data.get("version") or "").strip() or not str(data.get("text") or ""):
+        raise source.error('the notice needs a "version" and a "text"')
+    lines = list(enumerate(str(data["text"]).splitlines(), 1))
+    return {"version": str(data["version"]).strip(), "text": rich_text(lines, source)}
+
+
 def load_demo(root=DEMO_DIR):
     """Everything in the demo folder as plain data, or DemoContentError naming the file and line."""
     root = Path(root)
@@ -448,4 +459,4 @@ def load_demo(root=DEMO_DIR):
         load_case_study(path, case_slugs, branches_of, topic_slugs)
         for path in sorted((root / "case-studies").glob("*.md"))
     ]
-    return DemoContent(regions, branches, topics, course, case_studies)
+    return DemoContent(regions, branches, topics, course, case_studies, load_notice(root / "personal-data-notice.yaml"))

@@ -41,7 +41,7 @@ from courses.models import (
     quiz_question_errors,
 )
 from home.models import CustomImage, HomePage
-from school.models import Branch, Region
+from school.models import Branch, PersonalDataNotice, Region
 
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,16 @@ class DemoContentTests:
         assert ModulePage.objects.child_of(course).count() >= 5
         assert LessonPage.objects.descendant_of(course).count() >= 15
         assert QuizPage.objects.descendant_of(course).count() >= 4
+
+    def test_the_demo_learner_accepts_the_demo_notice_at_first_login(self, client):
+        """The personal-data notice of courses/demo/personal-data-notice.yaml is the site's, and asked for."""
+        notice = PersonalDataNotice.for_site(Site.objects.get(is_default_site=True))
+        assert (notice.version, notice.is_set) == (DEMO.notice["version"], True)
+        assert "152-ФЗ" in notice.text and "<ul>" in notice.text
+        assert client.login(username="learner", password=DEMO_PASSWORD)
+        response = client.get("/my/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/consent/")
 
     def test_course_follows_the_demo_files(self):
         """Title, module order and the sequential flag come from courses/demo/course.md and modules/."""

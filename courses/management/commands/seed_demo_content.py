@@ -42,7 +42,7 @@ from courses.models import (
 )
 from courses.practices import CASE_STUDY_MODERATORS_GROUP, case_study_review_setup
 from home.models import CustomImage, HomePage
-from school.models import Branch, Region
+from school.models import Branch, PersonalDataNotice, Region
 
 
 PICTURE_TITLE_PREFIX = "Демо: "
@@ -232,6 +232,7 @@ class Command(BaseCommand):
             if force:
                 self.delete_demo_pages(home)
             self.seed_organisation()
+            self.seed_notice(home)
             self.seed_users()
             self.seed_pages(home)
         self.rebuild_indexes()
@@ -264,6 +265,15 @@ class Command(BaseCommand):
             topic, created = Topic.objects.get_or_create(slug=data["slug"], defaults={"name": data["name"]})
             self.topics[topic.slug] = topic
             self.created["topics"] += created
+
+    def seed_notice(self, home):
+        """The personal-data notice every user accepts at first login; an editor's own notice stays."""
+        site = Site.objects.filter(root_page=home).first() or Site.objects.get(is_default_site=True)
+        notice = PersonalDataNotice.for_site(site)
+        if not notice.is_set:
+            notice.version, notice.text = self.demo.notice["version"], self.demo.notice["text"]
+            notice.save()
+            self.created["personal-data notice"] += 1
 
     def region(self, code):
         try:
