@@ -258,6 +258,11 @@ def test_lost_answer_then_retry_stores_one_completion(live_server, phone_page, l
     page.context.unroute(OUTBOX_URLS)
     page.reload()
     expect(page.locator(".lesson-done")).to_contain_text(_in_page_language(page, "You have done this lesson."))
+    # The server shows the lesson done before the device has heard back: wait until the outbox is empty,
+    # so that no request is still writing when the test's database is emptied.
+    page.wait_for_function(
+        "() => Outbox.waiting(Number(document.body.dataset.learner)).then((items) => items.length === 0)"
+    )
     assert LessonCompletion.objects.filter(learner=learner).count() == 1
 
 
