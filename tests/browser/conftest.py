@@ -25,6 +25,13 @@ PHONE = {"width": 360, "height": 800}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+@pytest.fixture(autouse=True)
+def offline_use(request, settings):
+    """The service worker only in the tests about it (marked "offline"): elsewhere, the lessons it keeps
+    ahead could still be loading when a test ends and its database is emptied."""
+    settings.OFFLINE_ENABLED = request.node.get_closest_marker("offline") is not None
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
