@@ -40,7 +40,7 @@ from courses.factories import (
 )
 from courses.models import CourseIndexPage, LessonPage, QuizPage
 from progress.roles import MENTORS_GROUP
-from school.models import Region
+from school.models import PersonalDataNotice, Region
 
 
 # Bump when the shape of the generated data changes: older bench databases are then rebuilt.
@@ -459,6 +459,7 @@ class Loader:
             self.step("quiz answers", self.answers_load)
             self.step("mentorships", self.mentorships_load)
             self.step("mentor notes", self.notes_load)
+            self.step("personal-data consents", self.consents_load)
             for table in ("school_region", "school_branch", "school_user", "progress_quizattempt"):
                 sequence_reset(table)
         finally:
@@ -706,6 +707,20 @@ class Loader:
 
         columns = ["mentor_id", "learner_id", "kind", "text", "lesson_id", "attempt_id", "created_at", "read_at"]
         return copy_rows("progress_mentornote", columns, lines())
+
+    def consents_load(self):
+        """Everyone has accepted the site's personal-data notice, as on a running site (the demo content
+        brings one); otherwise every page would lead to the consent page."""
+        notice = PersonalDataNotice.objects.filter(site__is_default_site=True).first()
+        if notice is None or not notice.is_set:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO school_consentrecord (user_id, version, accepted_at) "
+                "SELECT id, %s, now() FROM school_user ON CONFLICT DO NOTHING",
+                [notice.version],
+            )
+            return cursor.rowcount
 
     def marker(self, course_page, *, scale, seconds):
         items = self.course.items
