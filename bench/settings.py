@@ -12,7 +12,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 import dj_database_url
 
 from school.settings.production import *  # noqa: F403
-from school.settings.production import ALLOWED_HOSTS
+from school.settings.production import ALLOWED_HOSTS, redis_cache
 
 
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
@@ -26,14 +26,8 @@ ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False
 DATABASES = {"default": dj_database_url.parse(BENCH_DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 if BENCH_REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": BENCH_REDIS_URL,
-            # One prefix per bench database: cached page paths of one must not serve another.
-            "KEY_PREFIX": f"bench-{DATABASES['default']['NAME']}",
-        }
-    }
+    # One prefix per bench database: cached page paths of one must not serve another.
+    CACHES = {"default": redis_cache(BENCH_REDIS_URL, f"bench-{DATABASES['default']['NAME']}")}
 # Mail is rendered as in production but goes nowhere.
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 # The harness prints each failing page's exception itself; no tracebacks in the table.

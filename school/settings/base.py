@@ -138,21 +138,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 # ("cached_db"), so losing Redis loses no logins. django-redis turns a Redis that is down or slow into
 # cache misses, logged by the "django_redis" logger, not page errors.
 
-if env("REDIS_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": env("REDIS_URL"),
-            "KEY_PREFIX": "school",
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                # A dead Redis must cost a page a fraction of a second, not a worker timeout.
-                "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_TIMEOUT", "0.5")),
-                "SOCKET_TIMEOUT": float(env("REDIS_TIMEOUT", "0.5")),
-            },
-        }
+
+def redis_cache(url, key_prefix):
+    """The cache settings for Redis at `url` (also the bench's, so that it measures what production runs)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            # A dead Redis must cost a page a fraction of a second, not a worker timeout.
+            "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_TIMEOUT", "0.5")),
+            "SOCKET_TIMEOUT": float(env("REDIS_TIMEOUT", "0.5")),
+        },
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+if env("REDIS_URL"):
+    CACHES = {"default": redis_cache(env("REDIS_URL"), "school")}
 else:
     CACHES = {
         "default": {
