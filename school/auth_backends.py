@@ -1,16 +1,15 @@
 """Permission checks without two queries on every signed-in page."""
 
-import time
-
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
-from .content_cache import bump_version
+from .content_cache import PERMISSIONS_VERSION_KEY, LocalEntries, bump_version, shared_version
 
 
-VERSION_KEY = "permissions-version"
 CACHE_SECONDS = 15 * 60
+# The sets of the users this process served last (a learner reads page after page).
+_local = LocalEntries(1000)
 
 
 class CachedPermissionsBackend(ModelBackend):
@@ -19,32 +18,32 @@ class CachedPermissionsBackend(ModelBackend):
     Every signed-in page asks for the user's permissions (the role links in the header, the editors'
     user bar), which ModelBackend reads from two tables each time. Any change of a user's groups
     or permissions, or of a group's permissions, bumps one version (see connect_signals), so the
-    change holds on every app host at once. Inactive users and superusers are decided as before.
+    change holds on every app host at once; the version is read with the request's others, and the
+    sets of the last users served are also kept in the worker's memory under it. Inactive users and
+    superusers are decided as before.
     """
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            key = f"permissions:{user_obj.pk}:{int(user_obj.is_superuser)}"
-            found = cache.get_many([VERSION_KEY, key])
-            version, entry = found.get(VERSION_KEY), found.get(key)
-            if version is not None and entry is not None and entry[0] == version:
-                user_obj._perm_cache = entry[1]
-            else:
-                permissions = super().get_all_permissions(user_obj, obj)
-                if version is None:
-                    # A fresh (or lost) cache: start from the clock, so no older entry can match.
-                    version = time.time_ns()
-                    cache.add(VERSION_KEY, version, timeout=None)
-                cache.set(key, (version, permissions), CACHE_SECONDS)
+            version = shared_version(PERMISSIONS_VERSION_KEY)
+            key = f"permissions:{user_obj.pk}:{int(user_obj.is_superuser)}:{version}"
+            permissions = _local.get(key)
+            if permissions is None:
+                permissions = cache.get(key)
+                if permissions is None:
+                    permissions = super().get_all_permissions(user_obj, obj)
+                    cache.set(key, permissions, CACHE_SECONDS)
+                _local.remember(key, permissions)
+            user_obj._perm_cache = permissions
         return user_obj._perm_cache
 
 
 def permissions_changed(**kwargs):
     # At once, and again at commit: a request in between may cache the old set under the new version.
-    bump_version(VERSION_KEY)
-    transaction.on_commit(lambda: bump_version(VERSION_KEY))
+    bump_version(PERMISSIONS_VERSION_KEY)
+    transaction.on_commit(lambda: bump_version(PERMISSIONS_VERSION_KEY))
 
 
 def connect_signals():

@@ -10,28 +10,67 @@ import functools
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import transaction
 
 
 VERSION_KEY = "content-version"
+# Bumped by any change of a user's groups or permissions (school.auth_backends).
+PERMISSIONS_VERSION_KEY = "permissions-version"
+# Every request reads these together, in one round trip to the shared cache (request_versions).
+REQUEST_VERSION_KEYS = (VERSION_KEY, PERMISSIONS_VERSION_KEY)
 # How long a shared part stays cached even when no change bumps the version.
 CONTENT_CACHE_SECONDS = 60 * 60
+
+# The versions read at the start of the request being served, for code that has no request at hand
+# (a page's view restrictions, the permissions backend).
+_request_versions = ContextVar("request_versions", default=None)
+
+
+def versions_read(keys):
+    """The current value of each version key, with one round trip."""
+    found = cache.get_many(keys)
+    versions = {}
+    for key in keys:
+        version = found.get(key)
+        if version is None:
+            # A fresh (or lost) cache: start from the clock, so no old entry can match.
+            version = time.time_ns()
+            cache.add(key, version, timeout=None)
+        versions[key] = version
+    return versions
+
+
+@contextmanager
+def request_versions(request):
+    """Reads every version once for the whole request (school.sites.CachedSiteMiddleware)."""
+    request._shared_versions = versions_read(REQUEST_VERSION_KEYS)
+    token = _request_versions.set(request._shared_versions)
+    try:
+        yield
+    finally:
+        _request_versions.reset(token)
+
+
+def shared_version(key, request=None):
+    """A version as the request being served read it, else read now (and kept on `request`)."""
+    versions = getattr(request, "_shared_versions", None)
+    if versions is None:
+        versions = _request_versions.get()
+    if versions is not None and key in versions:
+        return versions[key]
+    version = versions_read([key])[key]
+    if request is not None:
+        request._shared_versions = {**(versions or {}), key: version}
+    return version
 
 
 def content_version(request=None):
     """The current content version (read from the cache once per request)."""
-    version = getattr(request, "_content_version", None)
-    if version is None:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            # A fresh (or lost) cache: start from the clock, so no old entry can match.
-            version = time.time_ns()
-            cache.add(VERSION_KEY, version, timeout=None)
-        if request is not None:
-            request._content_version = version
-    return version
+    return shared_version(VERSION_KEY, request)
 
 
 def bump_version(key):
@@ -55,35 +94,46 @@ def cache_key(*parts):
     return ":".join(["content", *(str(part) for part in parts)])
 
 
-# Entries are keyed by the content version, so an entry never changes once stored: each process
-# keeps the ones it uses most in memory, in front of the shared cache (bounded, for the worker's size).
-LOCAL_ENTRIES = 500
-_local = OrderedDict()
-_local_lock = threading.Lock()
+class LocalEntries:
+    """The entries a process used last, in its memory in front of the shared cache: for entries whose
+    key names a version, which therefore never change once stored. Bounded, for the worker's size."""
+
+    def __init__(self, size):
+        self.size = size
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def remember(self, key, value):
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+# Entries are keyed by the content version: each process keeps the ones it uses most.
+_local = LocalEntries(500)
 
 
 def shared_get(key):
-    with _local_lock:
-        if key in _local:
-            _local.move_to_end(key)
-            return _local[key]
-    value = cache.get(key)
-    if value is not None:
-        _remember(key, value)
+    value = _local.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            _local.remember(key, value)
     return value
 
 
 def shared_set(key, value):
     cache.set(key, value, CONTENT_CACHE_SECONDS)
-    _remember(key, value)
-
-
-def _remember(key, value):
-    with _local_lock:
-        _local[key] = value
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_ENTRIES:
-            _local.popitem(last=False)
+    _local.remember(key, value)
 
 
 def cached_content(request, name, build, *parts):

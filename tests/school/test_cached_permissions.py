@@ -12,6 +12,7 @@ from django.urls import reverse
 from wagtail.test.utils.form_data import querydict_from_html
 
 from progress.roles import MENTORS_GROUP
+from school.content_cache import PERMISSIONS_VERSION_KEY, bump_version
 from school.factories import UserFactory
 from school.models import User
 from tests.threads import in_another_connection
@@ -66,6 +67,18 @@ class GroupMembershipTests:
         """Adding through group.user_set (the reverse side of the relation) invalidates as well."""
         assert person_client.get(MENTEES_URL).status_code == 403
         role_groups[MENTORS_GROUP].user_set.add(person)
+        assert person_client.get(MENTEES_URL).status_code == 200
+
+    def test_a_change_made_on_another_app_host_holds_here_on_the_next_request(
+        self, person, person_client, role_groups, course_tree
+    ):
+        """This worker keeps the set in memory; another host's change reaches it through the shared
+        version alone (the membership written without signals, the version bumped as that host does)."""
+        assert _mentor_link_shown(person_client, course_tree.course) is False
+        User.groups.through.objects.create(user_id=person.pk, group_id=role_groups[MENTORS_GROUP].pk)
+        assert _mentor_link_shown(person_client, course_tree.course) is False  # nothing told this worker yet
+        bump_version(PERMISSIONS_VERSION_KEY)
+        assert _mentor_link_shown(person_client, course_tree.course) is True
         assert person_client.get(MENTEES_URL).status_code == 200
 
     def test_user_removed_from_mentors_loses_the_mentor_pages_on_the_next_request(
