@@ -9,16 +9,11 @@ class ProgressConfig(AppConfig):
     verbose_name = _("Progress")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from wagtail.permissions import register_permission_policy
 
-        from .models import Enrolment, LessonCompletion, MentorNote, Mentorship, QuizAttempt
+        from .models import Enrolment, LessonCompletion, Mentorship, QuizAttempt
         from .permissions import MentorshipPermissionPolicy, ReadOnlyPermissionPolicy
-        from .selectors.mentor import pinned_notes_changed
 
         for model in (Enrolment, LessonCompletion, QuizAttempt):
             register_permission_policy(model, ReadOnlyPermissionPolicy(model), exact_class=True)
-        post_save.connect(pinned_notes_changed, sender=MentorNote, dispatch_uid="pinned-notes-saved")
-        post_delete.connect(pinned_notes_changed, sender=MentorNote, dispatch_uid="pinned-notes-deleted")
         register_permission_policy(Mentorship, MentorshipPermissionPolicy(Mentorship), exact_class=True)

@@ -1,5 +1,7 @@
 from django import template
 
+from school.content_cache import cached_content
+
 from ..models import LessonPage
 
 
@@ -25,6 +27,13 @@ def module_offline_urls(context, module):
 def next_lessons_offline_urls(context, module, page):
     """The addresses of the lessons after `page` in its module, to keep for reading offline."""
     request = context.get("request")
-    lessons = _lessons(module)
-    following = next((lessons[position + 1 :] for position, lesson in enumerate(lessons) if lesson.pk == page.pk), [])
-    return " ".join(lesson.get_url(request=request) for lesson in following[:NEXT_LESSONS_KEPT])
+
+    def build():
+        lessons = _lessons(module)
+        following = next(
+            (lessons[position + 1 :] for position, lesson in enumerate(lessons) if lesson.pk == page.pk), []
+        )
+        return " ".join(lesson.get_url(request=request) for lesson in following[:NEXT_LESSONS_KEPT])
+
+    # The same for every learner: built once per content version.
+    return cached_content(request, "next-lessons-offline", build, page.pk)

@@ -4,14 +4,16 @@ of queries, whatever the number of lessons, courses or attempts."""
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
+from functools import cache, cached_property
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Count
 
 from courses.models import QuizPage
 from courses.outline import cached_course_outlines, course_of, course_outline
 
-from ..models import Enrolment, ExtraAttempt, LessonCompletion, QuizAttempt
+from ..models import Enrolment, ExtraAttempt, LessonCompletion, MentorNote, QuizAttempt
 
 
 # A learner with no activity for this long has stalled: the mentor's status and the region's
@@ -73,15 +75,13 @@ class CourseProgress:
     outline: object
     modules: list[ModuleProgress]
     enrolment: Enrolment | None = None
+    # Items a mentor's note is pinned to; None where the progress was read without them.
+    noted_ids: set | None = None
 
     @cached_property
-    def _items(self):
-        # Built on first use: a mentor's or a region's table never looks items up by page.
-        return {
-            item_id: item
-            for module, outline_module in zip(self.modules, self.outline.modules, strict=True)
-            for item, item_id in zip(module.items, outline_module.item_ids, strict=True)
-        }
+    def _module_of(self):
+        # No per-item objects: a page asks about one item, a mentor's or a region's table about none.
+        return {item_id: module for module in self.modules for item_id in module.outline_module.item_ids}
 
     @cached_property
     def required(self):
@@ -119,23 +119,28 @@ class CourseProgress:
         items = self.outline.items
         return items[0] if items else None
 
-    @property
+    @cached_property
+    def item_done_ids(self):
+        """Page ids of the course's items done (the modules share the learner's whole set)."""
+        return self._module_of.keys() & self.modules[0].done_ids if self.modules else set()
+
+    @cached_property
     def done_ids(self):
         """Page ids of done items and complete modules, for templates to mark."""
-        items = {item.page.pk for item in self._items.values() if item.is_done}
-        return items | {module.page.pk for module in self.modules if module.is_complete and module.required}
+        complete = {module.page.pk for module in self.modules if module.is_complete and module.required}
+        return self.item_done_ids | complete
 
-    @property
+    @cached_property
     def locked_ids(self):
         """Page ids of locked modules and of their items."""
-        return {module.page.pk for module in self.modules if module.is_locked} | {
-            item.page.pk for item in self._items.values() if item.is_locked
+        locked = [module for module in self.modules if module.is_locked]
+        return {module.page.pk for module in locked} | {
+            item_id for module in locked for item_id in module.outline_module.item_ids
         }
 
     def with_item_done(self, page):
         """The same learner's progress once `page` is done too (no query)."""
-        done_ids = {item.page.pk for item in self._items.values() if item.is_done} | {page.pk}
-        return _progress_from(self.outline, done_ids, self.enrolment)
+        return _progress_from(self.outline, self.item_done_ids | {page.pk}, self.enrolment)
 
     @cached_property
     def state_key(self):
@@ -145,7 +150,10 @@ class CourseProgress:
         return hashlib.md5(done.encode(), usedforsecurity=False).hexdigest()
 
     def item(self, page):
-        return self._items.get(page.pk)
+        module = self._module_of.get(page.pk)
+        if module is None:
+            return None
+        return module.items[module.outline_module.item_ids.index(page.pk)]
 
     def module(self, page):
         for module in self.modules:
@@ -166,30 +174,46 @@ def percent_of(done, required):
     return (done * 100) // required if required else 0
 
 
+class LearnerMarks(NamedTuple):
+    done_ids: set  # lessons completed, quizzes passed
+    noted_ids: set  # lessons and quizzes a mentor's note is pinned to
+
+
+@cache
+def _marks_sql():
+    # The tables' names come from the models; the learner's id is a parameter.
+    completion, attempt, note = (model._meta.db_table for model in (LessonCompletion, QuizAttempt, MentorNote))
+    return (
+        f"SELECT lesson_id, 'done' FROM {completion} WHERE learner_id = %s"  # noqa: S608
+        f" UNION SELECT quiz_id, 'done' FROM {attempt} WHERE learner_id = %s AND is_passed"
+        f" UNION SELECT lesson_id, 'note' FROM {note} WHERE learner_id = %s AND lesson_id IS NOT NULL"
+        f" UNION SELECT a.quiz_id, 'note' FROM {note} n JOIN {attempt} a ON a.id = n.attempt_id WHERE n.learner_id = %s"
+    )
+
+
+def learner_marks(*, learner, items):
+    """What the learner has done among `items`, and which of them carry a note from their mentor:
+    one query, a UNION of index reads by learner. Everything of the learner's is read and `items`
+    picked in Python (a learner has done at most the site's lessons). Written as SQL: every page of
+    a course runs it, and the ORM took longer to build the four parts than the database to answer."""
+    item_ids = {item.pk for item in items}
+    marks = LearnerMarks(done_ids=set(), noted_ids=set())
+    if not item_ids:
+        return marks
+    with connection.cursor() as cursor:
+        cursor.execute(_marks_sql(), [learner.pk] * 4)
+        for page_id, mark in cursor.fetchall():
+            if page_id in item_ids:
+                (marks.done_ids if mark == "done" else marks.noted_ids).add(page_id)
+    return marks
+
+
 def done_item_ids(*, learner, items):
-    """Ids of the lessons the learner completed and the quizzes they passed, among `items`: one query
-    (a UNION of two index reads)."""
-    lesson_ids = [item.pk for item in items if item.item_kind == "lesson"]
-    quiz_ids = [item.pk for item in items if item.item_kind == "quiz"]
-    lessons = LessonCompletion.objects.filter(learner=learner, lesson_id__in=lesson_ids).values_list(
-        "lesson_id", flat=True
-    )
-    # The model's ordering would add started_at to the select list; UNION removes duplicates itself.
-    quizzes = (
-        QuizAttempt.objects.filter(learner=learner, quiz_id__in=quiz_ids, is_passed=True)
-        .order_by()
-        .values_list("quiz_id", flat=True)
-    )
-    if lesson_ids and quiz_ids:
-        return set(lessons.order_by().union(quizzes))
-    if lesson_ids:
-        return set(lessons)
-    if quiz_ids:
-        return set(quizzes)
-    return set()
+    """Ids of the lessons the learner completed and the quizzes they passed, among `items`."""
+    return learner_marks(learner=learner, items=items).done_ids
 
 
-def _progress_from(outline, done_ids, enrolment=None):
+def _progress_from(outline, done_ids, enrolment=None, noted_ids=None):
     modules = []
     earlier_modules_complete = True
     for outline_module in outline.modules:
@@ -197,14 +221,19 @@ def _progress_from(outline, done_ids, enrolment=None):
         module = ModuleProgress(outline_module=outline_module, done_ids=done_ids, is_locked=is_locked)
         earlier_modules_complete = earlier_modules_complete and module.is_complete
         modules.append(module)
-    return CourseProgress(course=outline.course, outline=outline, modules=modules, enrolment=enrolment)
+    return CourseProgress(
+        course=outline.course, outline=outline, modules=modules, enrolment=enrolment, noted_ids=noted_ids
+    )
 
 
 def course_progress_for_learner(*, learner, course, request=None):
-    """A learner's progress in one course: the outline (3 queries, once per request) plus 2 queries."""
+    """A learner's progress in one course, with the items their mentor's notes are pinned to: the
+    outline (shared, from the cache) plus 1 query."""
     outline = course_outline(course=course, request=request)
-    done_ids = done_item_ids(learner=learner, items=outline.items) if learner.is_authenticated else set()
-    return _progress_from(outline, done_ids)
+    if not learner.is_authenticated:
+        return _progress_from(outline, set(), noted_ids=set())
+    marks = learner_marks(learner=learner, items=outline.items)
+    return _progress_from(outline, marks.done_ids, noted_ids=marks.noted_ids)
 
 
 @dataclass
@@ -264,21 +293,27 @@ def recent_quiz_results(*, learner, limit=5):
 def quiz_attempt_allowances(*, learner, quizzes):
     """{quiz id: attempts the learner has}: each quiz's limit plus the extra attempts their mentor
     granted; None for a quiz without a limit. One query, whatever the number of quizzes."""
-    limited = [quiz for quiz in quizzes if quiz.attempt_limit]
+    limited = [quiz.pk for quiz in quizzes if quiz.attempt_limit]
     granted = {}
     if limited:
         granted = dict(
-            ExtraAttempt.objects.filter(learner=learner, quiz__in=limited)
+            ExtraAttempt.objects.filter(learner_id=learner.pk, quiz_id__in=limited)
             .values("quiz_id")
             .annotate(count=Count("pk"))
             .values_list("quiz_id", "count")
         )
-    return {quiz.pk: quiz.attempt_limit + granted.get(quiz.pk, 0) if quiz.attempt_limit else None for quiz in quizzes}
+    return {quiz.pk: _allowance(quiz, granted.get(quiz.pk, 0)) for quiz in quizzes}
 
 
 def quiz_attempt_allowance(*, learner, quiz):
-    """The allowance of one quiz (see quiz_attempt_allowances)."""
-    return quiz_attempt_allowances(learner=learner, quizzes=[quiz])[quiz.pk]
+    """The allowance of one quiz (see quiz_attempt_allowances): a plain count, on every quiz page."""
+    if not quiz.attempt_limit:
+        return None
+    return _allowance(quiz, ExtraAttempt.objects.filter(learner_id=learner.pk, quiz_id=quiz.pk).count())
+
+
+def _allowance(quiz, granted):
+    return quiz.attempt_limit + granted if quiz.attempt_limit else None
 
 
 def attempts_left(*, allowance, attempts_used):

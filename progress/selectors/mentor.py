@@ -8,7 +8,6 @@ from datetime import datetime
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -387,32 +386,10 @@ def notes_for_learner(*, learner, limit=20):
     )
 
 
-PINNED_PAGES_KEY = "pinned-note-pages:{learner_id}"
-
-
-def pinned_note_page_ids(*, learner):
-    """Ids of the lessons and quizzes the learner has notes pinned to: kept in the cache (dropped
-    whenever one of their notes changes), so that the pages without a note ask nothing."""
-    key = PINNED_PAGES_KEY.format(learner_id=learner.pk)
-    page_ids = cache.get(key)
-    if page_ids is None:
-        page_ids = set()
-        for lesson_id, quiz_id in MentorNote.objects.filter(learner=learner).values_list(
-            "lesson_id", "attempt__quiz_id"
-        ):
-            page_ids.update(page_id for page_id in (lesson_id, quiz_id) if page_id is not None)
-        cache.set(key, page_ids, 24 * 60 * 60)
-    return page_ids
-
-
-def pinned_notes_changed(sender, instance, **kwargs):
-    cache.delete(PINNED_PAGES_KEY.format(learner_id=instance.learner_id))
-
-
-def notes_pinned_to_page(*, learner, page):
-    """Notes pinned to this lesson, or to an attempt at this quiz, newest first: one query, and
-    none on the pages nothing is pinned to."""
-    if page.pk not in pinned_note_page_ids(learner=learner):
+def notes_pinned_to_page(*, learner, page, noted_ids=None):
+    """Notes pinned to this lesson, or to an attempt at this quiz, newest first: one query, and none
+    when `noted_ids` (the pages with a note, read with the learner's progress) leaves the page out."""
+    if noted_ids is not None and page.pk not in noted_ids:
         return []
     return list(
         MentorNote.objects.filter(Q(lesson_id=page.pk) | Q(attempt__quiz_id=page.pk), learner=learner)

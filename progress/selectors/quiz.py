@@ -141,6 +141,10 @@ class QuizAttemptsSummary:
 
 
 def quiz_attempts_summary(*, learner, quiz):
-    """The learner's attempts at the quiz and what is left: 2 queries (1 for a quiz without a limit)."""
-    attempts = list(QuizAttempt.objects.filter(learner=learner, quiz=quiz).order_by("-number"))
+    """The learner's attempts at the quiz and what is left: 2 queries (1 for a quiz without a limit).
+    Counting needs no snapshot: each holds every question and choice as answered, and decoding them
+    would cost the quiz page more than the rest of it (results read snapshots with attempt_reviews)."""
+    attempts = list(
+        QuizAttempt.objects.filter(learner_id=learner.pk, quiz_id=quiz.pk).defer("snapshot").order_by("-number")
+    )
     return QuizAttemptsSummary(attempts=attempts, allowance=quiz_attempt_allowance(learner=learner, quiz=quiz))

@@ -57,7 +57,9 @@ def pinned_mentor_notes(context):
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return {"notes": []}
-    return {"notes": notes_pinned_to_page(learner=request.user, page=context["page"])}
+    progress = getattr(request, "learner_progress", None)
+    noted_ids = progress.noted_ids if progress is not None else None
+    return {"notes": notes_pinned_to_page(learner=request.user, page=context["page"], noted_ids=noted_ids)}
 
 
 @register.simple_tag(takes_context=True)

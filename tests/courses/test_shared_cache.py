@@ -321,6 +321,23 @@ class NoLeakBetweenUsersTests:
         assert "Ирина, перечитайте раздел о графике." in again
         assert "Ирина, перечитайте раздел о графике." not in second
 
+    def test_a_note_written_after_the_learners_last_view_shows_at_once_and_goes_when_deleted(
+        self, course_tree, two_learners
+    ):
+        """The pages with a note are read with the learner's progress on every view, never kept."""
+        mentor = UserFactory(username="mentor", full_name="Ольга Наставница")
+        ahead = User.objects.get(username="ahead")
+        before = _html(two_learners["ahead"], course_tree.lesson_two)
+        note = MentorNote.objects.create(
+            mentor=mentor, learner=ahead, lesson=course_tree.lesson_two, text="Посмотрите пример протокола."
+        )
+        shown = _html(two_learners["ahead"], course_tree.lesson_two)
+        note.delete()
+        after = _html(two_learners["ahead"], course_tree.lesson_two)
+        assert "Посмотрите пример протокола." not in before
+        assert "Посмотрите пример протокола." in shown
+        assert "Посмотрите пример протокола." not in after
+
     def test_csrf_token_of_the_mark_as_done_form_belongs_to_each_session(self, course_tree):
         """The form is outside the shared fragments: each session's token is its own and is accepted."""
         url = reverse("progress:lesson_complete", args=[course_tree.lesson_two.pk])
