@@ -5,8 +5,6 @@ index behind it, and exports are read in chunks with formula-looking CSV cells n
 import codecs
 import datetime
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet, TextField
 from django.shortcuts import get_object_or_404
@@ -19,7 +17,7 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.fields import StreamField
 
-from school.spreadsheets import FormulaSafeExportMixin
+from school.spreadsheets import SHEET_ILLEGAL_CHARACTERS, FormulaSafeExportMixin
 
 from .permissions import learner_records_visible_to
 
@@ -156,7 +154,7 @@ class ListingIndexView(FormulaSafeExportMixin, IndexView):
         value = super().preprocess_field_value(field, value, export_format)
         if export_format == self.FORMAT_XLSX and isinstance(value, str):
             # Control characters (say, pasted into a name) are not allowed in a sheet's XML.
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            value = SHEET_ILLEGAL_CHARACTERS.sub("", value)
         return value
 
     def write_csv_response(self, queryset):

@@ -6,13 +6,10 @@ import csv
 import tempfile
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from school.spreadsheets import spreadsheet_safe
+from school.spreadsheets import SHEET_ILLEGAL_CHARACTERS, spreadsheet_safe
 
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,13 +54,15 @@ def csv_streaming_response(*, filename, header, rows):
 def _xlsx_cell(value, tz):
     if isinstance(value, str):
         # Control characters are not allowed in the XML of a sheet.
-        return spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", value))
+        return spreadsheet_safe(SHEET_ILLEGAL_CHARACTERS.sub("", value))
     return _local(value, tz)
 
 
 def xlsx_response(*, filename, sheet_title, header, rows):
     """An XLSX download from openpyxl's write-only workbook: rows are written to a temporary file as
     `rows` yields them, and the finished file is sent from disk in blocks, so memory stays flat."""
+    from openpyxl import Workbook  # here: only an export needs it
+
     tz = timezone.get_current_timezone()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31])

@@ -4,7 +4,13 @@ A cell a person typed (a name, a title) may start with "=", "+", "-" or "@", whi
 would run as a formula; such cells are written with a leading apostrophe, as OWASP advises.
 Wagtail's XLSX export already marks them as text; its CSV export does not."""
 
+import re
+
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters the XML of a sheet cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE): defined here so
+# that no page but an XLSX export loads openpyxl (several megabytes in every worker).
+SHEET_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def spreadsheet_safe(value):
