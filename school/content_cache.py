@@ -94,14 +94,24 @@ def cache_key(*parts):
     return ":".join(["content", *(str(part) for part in parts)])
 
 
+_every_local_entries = []
+
+
+def local_entries_clear():
+    """Forget what this process keeps in memory (with the shared cache emptied, as between tests)."""
+    for entries in _every_local_entries:
+        entries.clear()
+
+
 class LocalEntries:
-    """The entries a process used last, in its memory in front of the shared cache: for entries whose
-    key names a version, which therefore never change once stored. Bounded, for the worker's size."""
+    """The entries a process used last, in its memory (bounded, for the worker's size). In front of
+    the shared cache, for entries whose key names a version: they never change once stored."""
 
     def __init__(self, size):
         self.size = size
         self._entries = OrderedDict()
         self._lock = threading.Lock()
+        _every_local_entries.append(self)
 
     def get(self, key):
         with self._lock:
@@ -109,6 +119,10 @@ class LocalEntries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
         return None
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
 
     def remember(self, key, value):
         with self._lock:

@@ -19,14 +19,16 @@ from courses.factories import (
     quiz_with_questions,
 )
 from home.models import HomePage, SiteSettings
+from school.content_cache import local_entries_clear
 from school.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: cached outlines and page parts of one test's pages
-    must not answer for another test's pages that reuse their ids."""
+    must not answer for another test's pages that reuse their ids; nor what the process keeps in memory."""
     cache.clear()
+    local_entries_clear()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Enrolment, the learner's place in a course, and lessons marked as done."""
 
+import time
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import LessonPage
+from school.content_cache import LocalEntries
 
 from ..models import Enrolment, LessonCompletion
 from ..selectors import CourseProgress, ItemAvailability, course_progress_for_learner, item_availability
@@ -55,14 +57,26 @@ def _place_record(*, learner, page, course):
         Enrolment.objects.filter(pk=enrolment.pk).update(**visit)
 
 
+# Learner-and-course pairs this worker recorded, or found recorded, lately, with when that stops holding:
+# the views that follow ask nothing of the shared cache until then.
+_recent_visits = LocalEntries(5000)
+
+
 def page_visit_record(*, learner, page, course):
     """Remember the item the learner opened, so the dashboard and the reports know where they are.
 
-    Written at most once per VISIT_RECORD_INTERVAL per learner and course, so that reading a page
-    costs no database write; marking a lesson done records the place at once."""
+    Written at most once per VISIT_RECORD_INTERVAL per learner and course (the shared cache decides
+    between app hosts), so that reading a page costs no database write; marking a lesson done
+    records the place at once."""
     key = f"visit:{learner.pk}:{course.pk}"
+    now = time.monotonic()
+    recorded_until = _recent_visits.get(key)
+    if recorded_until is not None and now < recorded_until:
+        return
+    interval = VISIT_RECORD_INTERVAL.total_seconds()
+    _recent_visits.remember(key, now + interval)
     # False: recorded a moment ago. (A cache that cannot answer gives None: then record every time.)
-    if cache.add(key, True, VISIT_RECORD_INTERVAL.total_seconds()) is False:
+    if cache.add(key, True, interval) is False:
         return
     _place_record(learner=learner, page=page, course=course)
 
