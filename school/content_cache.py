@@ -7,11 +7,13 @@ which is right for a single process and, with several, bounded by CONTENT_CACHE_
 """
 
 import functools
+import hashlib
 import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from django.core.cache import cache
 from django.db import transaction
@@ -90,8 +92,44 @@ def content_changed(**kwargs):
     transaction.on_commit(lambda: bump_version(VERSION_KEY))
 
 
+@functools.cache
+def release():
+    """Names this build: a digest of the project's templates and code, the static files' manifest and
+    the versions of Django and Wagtail. Every shared entry's key carries it, so a new release never
+    serves parts rendered by the previous one's templates (or objects pickled from its models), even
+    while both serve during a rolling deploy."""
+    import django
+    from django.apps import apps
+    from django.conf import settings
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    import wagtail
+
+    base = Path(settings.BASE_DIR).resolve()
+    roots = [Path(directory) for template in settings.TEMPLATES for directory in template.get("DIRS", [])]
+    # The project's own apps (installed packages are named by their versions).
+    roots += [
+        path
+        for path in (Path(config.path) for config in apps.get_app_configs())
+        if path.resolve().is_relative_to(base) and "site-packages" not in path.parts
+    ]
+    files = sorted({path for root in roots for path in root.rglob("*") if path.suffix in RELEASE_SUFFIXES})
+    manifest = Path(settings.STATIC_ROOT or "", getattr(staticfiles_storage, "manifest_name", ""))
+    if settings.STATIC_ROOT and manifest.is_file():
+        files.append(manifest)
+    digest = hashlib.blake2b(f"{django.__version__} {wagtail.__version__}".encode(), digest_size=8)
+    for path in files:
+        digest.update(str(path.relative_to(base) if path.is_relative_to(base) else path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# What a release's rendering and pickled objects depend on (templates, code, the service worker's script).
+RELEASE_SUFFIXES = {".html", ".py", ".js", ".txt"}
+
+
 def cache_key(*parts):
-    return ":".join(["content", *(str(part) for part in parts)])
+    return ":".join(["content", release(), *(str(part) for part in parts)])
 
 
 _every_local_entries = []

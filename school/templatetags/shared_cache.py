@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 
 from wagtail.models import Site
 
-from ..content_cache import content_version, shared_get, shared_set
+from ..content_cache import content_version, release, shared_get, shared_set
 
 
 register = template.Library()
@@ -33,6 +33,7 @@ class SharedCacheNode(template.Node):
         vary_on = [
             *(variable.resolve(context) for variable in self.vary_on),
             content_version(request),
+            release(),
             get_language(),
             site.pk if site else None,
         ]
