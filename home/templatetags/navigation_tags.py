@@ -61,6 +61,15 @@ def primary_navigation(context):
 
 
 @register.simple_tag(takes_context=True)
+def current_navigation_url(context, nav_links):
+    """The address of the menu entry the current page is under ("" when none): the longest one that
+    the page's path holds."""
+    request = context.get("request")
+    path = request.path if request is not None else ""
+    return max((link.url for link in nav_links if link.url and link.url in path), key=len, default="")
+
+
+@register.simple_tag(takes_context=True)
 def site_identity(context):
     """The site's name and its organisation's settings, shared until they change."""
     request = context.get("request")

@@ -20,6 +20,7 @@ from home.models import SiteSettings
 from progress.models import LessonCompletion, MentorNote
 from school.factories import UserFactory
 from school.models import User
+from school.templatetags import shared_cache as shared_cache_tags
 from tests.threads import in_another_connection
 
 
@@ -259,6 +260,27 @@ class ContentChangeTests:
         assert f'href="{case_url}"' not in _header_nav(_html(learner_client, warm.home))
         _republish(warm.case_index, show_in_menus=True)
         assert f'href="{case_url}"' in _header_nav(_html(learner_client, warm.lesson_one))
+
+    def test_the_menu_marks_the_section_of_each_page_whoever_came_first(self, learner_client, warm):
+        """The shared menu varies on the section: a course page marks the courses entry, a practice
+        page the practices entry, /my/ neither."""
+        courses, practices = warm.course_index.url, warm.case_index.url
+        for page, current in ((warm.lesson_one, courses), (warm.case_study, practices), (warm.course, courses)):
+            nav = _header_nav(_html(learner_client, page))
+            assert re.findall(r'href="([^"]+)" aria-current="true"', nav) == [current]
+        nav = _header_nav(_html(learner_client, reverse("progress:dashboard")))
+        assert "aria-current" not in nav and f'href="{courses}"' in nav
+
+    def test_a_new_release_renders_the_shared_parts_again(self, learner_client, warm, monkeypatch):
+        """Shared parts carry the release in their keys: a release never serves what the previous one
+        rendered with its templates, even from a cache both share."""
+        stored = []
+        monkeypatch.setattr(shared_cache_tags, "shared_set", lambda key, value: stored.append(key))
+        _html(learner_client, warm.lesson_one)
+        assert stored == []  # all shared parts from the cache
+        monkeypatch.setattr(shared_cache_tags, "release", lambda: "next-release")
+        _html(learner_client, warm.lesson_one)
+        assert len(stored) >= 5  # head, menu, lesson body, sidebar, footer… rendered again
 
 
 @pytest.fixture
