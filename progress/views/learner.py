@@ -92,9 +92,10 @@ def lesson_complete(request, lesson_id):
         if _wants_json(request):
             return JsonResponse({"error": error.message}, status=409)
         messages.error(request, error.message)
-        return redirect(lesson.url) if lesson.live else redirect("progress:dashboard")
-    next_item = progress.next_item
-    redirect_url = next_item.url if next_item else lesson.url
+        return redirect(lesson.get_url(request)) if lesson.live else redirect("progress:dashboard")
+    # get_url(request): the sites' root paths the request holds, not another round trip to the cache.
+    next_url = next_item.get_url(request) if (next_item := progress.next_item) else None
+    redirect_url = next_url or lesson.get_url(request)
     # Both answers leave the same message: the page's script asks for JSON, then opens redirect_url,
     # and the learner sees the page the form's redirect shows without the script.
     messages.success(request, _("Lesson marked as done."))
@@ -106,7 +107,7 @@ def lesson_complete(request, lesson_id):
                 "percent": progress.percent,
                 "done_count": progress.done,
                 "required_count": progress.required,
-                "next_url": next_item.url if next_item else None,
+                "next_url": next_url,
                 "redirect_url": redirect_url,
             }
         )
@@ -124,8 +125,8 @@ def quiz_start(request, quiz_id):
         quiz_attempt_start(learner=request.user, quiz=quiz)
     except ProgressError as error:
         messages.error(request, error.message)
-        return _go_to(request, f"{quiz.url}#quiz", error=error.message)
-    return _go_to(request, f"{quiz.url}#quiz")
+        return _go_to(request, f"{quiz.get_url(request)}#quiz", error=error.message)
+    return _go_to(request, f"{quiz.get_url(request)}#quiz")
 
 
 @never_cache
@@ -141,7 +142,7 @@ def attempt_submit(request, attempt_id):
         attempt = quiz_attempt_submit(learner=request.user, attempt_id=attempt.pk, answers=answers)
     except ProgressError as error:
         messages.error(request, error.message)
-        back = f"{attempt.quiz.url}#quiz" if attempt.quiz.live else reverse("progress:dashboard")
+        back = f"{attempt.quiz.get_url(request)}#quiz" if attempt.quiz.live else reverse("progress:dashboard")
         return _go_to(request, back, error=error.message)
     return _go_to(request, reverse("progress:attempt", args=[attempt.pk]))
 
