@@ -4,7 +4,7 @@ from modelsearch.backends.database.postgres import postgres
 
 from django.db.models import F
 
-from .backend import (
+from .normalising import (
     NormalisedQueryMixin,
     NormalisingIndexerMixin,
     NormalisingIndexMixin,

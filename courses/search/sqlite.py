@@ -4,7 +4,7 @@ from modelsearch.backends.database.sqlite import sqlite
 
 from django.db.models import F
 
-from .backend import (
+from .normalising import (
     NormalisedQueryMixin,
     NormalisingIndexerMixin,
     NormalisingIndexMixin,
